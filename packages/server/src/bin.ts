@@ -1,0 +1,3 @@
+import { serverHello } from './index';
+
+console.log(serverHello());

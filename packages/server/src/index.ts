@@ -1,0 +1,2 @@
+import { engineHello } from '@flowscale/engine';
+export const serverHello = (): string => `server+${engineHello()}`;
