@@ -6,5 +6,7 @@ export default defineConfig({
   dts: true,
   clean: true,
   sourcemap: true,
-  target: 'node20',
+  target: 'es2022',
+  // Hooks run only in client components; esbuild drops per-file directives when bundling.
+  banner: { js: "'use client';" },
 });

@@ -1,0 +1,192 @@
+import { limitBody } from './body-limit';
+import { errorResponse } from './errors';
+import { clientResponseHeaders, upstreamRequestHeaders } from './headers';
+import { createRateLimiter, type RateLimitOptions } from './rate-limit';
+import { matchRoute, OPERATIONS, type Operation } from './routes';
+import { createWorkflowGate, parseCatalog, type WorkflowGate } from './workflows';
+
+/** Who is calling, as decided by `authenticate`. `id` keys the rate limit. */
+export interface Caller {
+  id: string;
+  [claim: string]: unknown;
+}
+
+/** What an adapter knows about the connection that a Web `Request` cannot carry. */
+export interface ProxyContext {
+  clientAddress?: string;
+}
+
+export interface FlowScaleProxyOptions {
+  /** Base URL of the FlowScale API (a pod or a self-hosted @flowscale/server). */
+  upstream: string;
+  /** The secret key; sent upstream as X-API-KEY and nowhere else. */
+  apiKey: string;
+  /** Decides who the caller is; return null (or throw) to answer 401. See `jwtAuthenticator`. */
+  authenticate: (
+    request: Request,
+    context: ProxyContext,
+  ) => Caller | null | undefined | Promise<Caller | null | undefined>;
+  allow?: {
+    /** Workflow ids or names a browser may run or see; all when omitted. */
+    workflows?: readonly string[];
+    /** Operations a browser may use; all run-time operations when omitted. */
+    operations?: readonly Operation[];
+  };
+  /** Per-caller budget; `false` turns it off. Default 120 requests per minute. */
+  rateLimit?: RateLimitOptions | false;
+  /** Largest request body accepted, in bytes. Default 25 MiB. */
+  maxBodyBytes?: number;
+  /** Path the proxy is mounted under, e.g. `/flowscale` when the SDK's baseUrl is `https://app/flowscale`. */
+  prefix?: string;
+  /** Extra request headers to forward upstream (the caller's credentials never are). */
+  forwardHeaders?: readonly string[];
+  /** fetch used for upstream calls. */
+  fetch?: typeof fetch;
+  /** Called with unexpected failures (upstream unreachable, catalogue lookups); never with the key. */
+  onError?: (error: unknown) => void;
+}
+
+export type FlowScaleProxyHandler = (request: Request, context?: ProxyContext) => Promise<Response>;
+
+const DEFAULT_MAX_BODY = 25 * 1024 * 1024;
+
+export function createFlowScaleProxy(options: FlowScaleProxyOptions): FlowScaleProxyHandler {
+  if (!options.apiKey) throw new TypeError('createFlowScaleProxy: apiKey is required');
+  if (typeof options.authenticate !== 'function') {
+    throw new TypeError('createFlowScaleProxy: authenticate is required (return { id } to allow a caller)');
+  }
+  const upstream = new URL(options.upstream);
+  const upstreamBase = upstream.pathname.replace(/\/+$/, '');
+  const prefix = (options.prefix ?? '').replace(/\/+$/, '');
+  const doFetch = options.fetch ?? globalThis.fetch;
+  const maxBody = options.maxBodyBytes ?? DEFAULT_MAX_BODY;
+  const operations = new Set<Operation>(options.allow?.operations ?? OPERATIONS);
+  const limiter =
+    options.rateLimit === false
+      ? undefined
+      : createRateLimiter(options.rateLimit ?? { limit: 120, windowMs: 60_000 });
+  const forwardHeaders = options.forwardHeaders ?? [];
+  const report = options.onError ?? (() => {});
+
+  const upstreamUrl = (pathAndQuery: string) =>
+    new URL(`${upstreamBase}${pathAndQuery}`, `${upstream.protocol}//${upstream.host}`);
+
+  const gate: WorkflowGate | undefined = options.allow?.workflows
+    ? createWorkflowGate(options.allow.workflows, async () => {
+        const res = await doFetch(upstreamUrl('/api/v1/comfy/workflows'), {
+          headers: { 'x-api-key': options.apiKey, accept: 'application/json' },
+        });
+        if (!res.ok) throw new Error(`Workflow list lookup failed with HTTP ${res.status}`);
+        return parseCatalog(await res.json());
+      })
+    : undefined;
+
+  return async (request, context = {}) => {
+    const url = new URL(request.url);
+    if (prefix && url.pathname !== prefix && !url.pathname.startsWith(`${prefix}/`)) {
+      return errorResponse(404, 'not_found', 'Not found');
+    }
+    const path = url.pathname.slice(prefix.length) || '/';
+    const match = matchRoute(request.method, path);
+    if ('error' in match) {
+      return match.error === 'not_found'
+        ? errorResponse(404, 'not_found', `No FlowScale endpoint at ${path}`)
+        : errorResponse(405, 'method_not_allowed', `${request.method} is not allowed on ${path}`);
+    }
+    const { route } = match;
+
+    let caller: Caller | null | undefined;
+    try {
+      caller = await options.authenticate(request, context);
+    } catch {
+      caller = null;
+    }
+    if (!caller || typeof caller.id !== 'string' || !caller.id) {
+      return errorResponse(401, 'unauthorized', 'Missing or invalid credentials', {
+        'www-authenticate': 'Bearer',
+      });
+    }
+
+    if (limiter) {
+      const verdict = limiter.take(caller.id);
+      if (!verdict.ok) {
+        return errorResponse(429, 'rate_limited', 'Too many requests, slow down', {
+          'retry-after': String(verdict.retryAfterSeconds),
+        });
+      }
+    }
+
+    if (!operations.has(route.operation)) {
+      return errorResponse(403, 'operation_not_allowed', `The '${route.operation}' operation is not allowed`);
+    }
+
+    const declaredLength = Number(request.headers.get('content-length') ?? '0');
+    if (declaredLength > maxBody) {
+      return errorResponse(413, 'payload_too_large', `Request body exceeds ${maxBody} bytes`, {
+        connection: 'close',
+      });
+    }
+
+    if (gate) {
+      const workflow = route.operation === 'run' ? url.searchParams.get('workflow_id') : route.workflow;
+      if (route.operation === 'run' && !workflow) {
+        return errorResponse(400, 'validation_error', 'workflow_id is required');
+      }
+      if (workflow) {
+        let allowed: boolean;
+        try {
+          allowed = await gate.allows(workflow);
+        } catch (error) {
+          report(error);
+          return errorResponse(502, 'upstream_unavailable', 'Could not look up workflows upstream');
+        }
+        if (!allowed) {
+          return errorResponse(403, 'workflow_not_allowed', `Workflow '${workflow}' is not allowed`);
+        }
+      }
+    }
+
+    let tooLarge = false;
+    const body =
+      request.body && request.method !== 'GET' && request.method !== 'HEAD'
+        ? limitBody(request.body, maxBody, () => {
+            // Remember why the upload failed so the reply can say 413 rather than 502.
+            tooLarge = true;
+          })
+        : null;
+
+    const target = upstreamUrl(`${url.pathname.slice(prefix.length)}${url.search}`);
+    let upstreamResponse: Response;
+    try {
+      upstreamResponse = await doFetch(target, {
+        method: request.method,
+        headers: upstreamRequestHeaders(request.headers, options.apiKey, forwardHeaders),
+        body,
+        redirect: 'manual',
+        signal: request.signal,
+        // Stream the upload instead of buffering it.
+        duplex: 'half',
+      } as RequestInit);
+    } catch (error) {
+      if (tooLarge) {
+        return errorResponse(413, 'payload_too_large', `Request body exceeds ${maxBody} bytes`, {
+          connection: 'close',
+        });
+      }
+      if (!request.signal.aborted) report(error);
+      return errorResponse(502, 'upstream_unavailable', 'The FlowScale API could not be reached');
+    }
+
+    const headers = clientResponseHeaders(upstreamResponse.headers);
+    if (gate && route.operation === 'workflows' && !route.workflow && upstreamResponse.ok) {
+      const filtered = gate.filterList(await upstreamResponse.json().catch(() => null));
+      headers.delete('content-length');
+      return new Response(JSON.stringify(filtered), { status: upstreamResponse.status, headers });
+    }
+    return new Response(upstreamResponse.body, {
+      status: upstreamResponse.status,
+      statusText: upstreamResponse.statusText,
+      headers,
+    });
+  };
+}

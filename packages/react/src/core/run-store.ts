@@ -1,0 +1,187 @@
+import type { RunEvent } from 'flowscale';
+import { reduceRunEvent } from './reduce';
+import { Store } from './store';
+import { type FlowScaleClient, IDLE_RUN, isTerminal, type RunOutput, type RunSnapshot } from './types';
+
+export interface RunStoreOptions {
+  /** Reconnect attempts after the event stream drops before giving up. Default 5. */
+  maxReconnects?: number;
+  /** Base delay of the reconnect backoff in ms. Default 500. */
+  reconnectDelayMs?: number;
+}
+
+interface StreamHandle {
+  close(): void;
+}
+
+/**
+ * Follows one run through its SSE event stream. The stream is open only while someone subscribes
+ * and the run is unfinished; on every (re)open it replays from the last applied event, so an
+ * unmount/remount, a dropped connection or a page reload all resume without losing events.
+ */
+export class RunStore extends Store<RunSnapshot> {
+  protected state: RunSnapshot;
+  private stream: StreamHandle | null = null;
+  private reconnectTimer: ReturnType<typeof setTimeout> | null = null;
+  private reconnects = 0;
+  private generation = 0;
+  private readonly maxReconnects: number;
+  private readonly reconnectDelayMs: number;
+
+  constructor(
+    private readonly client: FlowScaleClient,
+    runId: string | null = null,
+    options: RunStoreOptions = {},
+  ) {
+    super();
+    this.state = runId ? { ...IDLE_RUN, runId } : IDLE_RUN;
+    this.maxReconnects = options.maxReconnects ?? 5;
+    this.reconnectDelayMs = options.reconnectDelayMs ?? 500;
+  }
+
+  /** Starts a run and follows it. Resolves to the run id, or null when submitting failed (see `error`). */
+  async submit(
+    workflowId: string,
+    inputs: Record<string, unknown>,
+    groupId?: string,
+  ): Promise<string | null> {
+    const generation = this.reset({ ...IDLE_RUN, status: 'submitting' });
+    try {
+      const response = await this.client.executeWorkflow(workflowId, inputs, groupId);
+      const runId = response.data.run_id;
+      if (generation !== this.generation) return runId; // superseded by a newer submit/follow
+      this.setState({ ...this.state, runId, status: 'queued' });
+      this.sync();
+      return runId;
+    } catch (error) {
+      if (generation === this.generation)
+        this.setState({ ...this.state, status: 'failed', error: toError(error) });
+      return null;
+    }
+  }
+
+  /** Follows an existing run (replaying its events from the start), or stops following with null. */
+  follow(runId: string | null): void {
+    if (runId === this.state.runId) return;
+    this.reset(runId ? { ...IDLE_RUN, runId } : IDLE_RUN);
+    this.sync();
+  }
+
+  /** Asks the server to cancel the run; the stream then reports `cancelled`. */
+  async cancel(): Promise<void> {
+    const { runId, status } = this.state;
+    if (!runId || isTerminal(status)) return;
+    try {
+      await this.client.cancelRun(runId);
+    } catch (error) {
+      // 409: it finished first; the stream tells the real outcome.
+      if ((error as { status?: number }).status !== 409)
+        this.setState({ ...this.state, error: toError(error) });
+    }
+  }
+
+  protected override onSubscribersChanged(): void {
+    this.sync();
+  }
+
+  private reset(next: RunSnapshot): number {
+    this.closeStream();
+    this.reconnects = 0;
+    this.setState(next);
+    return ++this.generation;
+  }
+
+  /** Opens or closes the stream so it is open exactly when it is useful. */
+  private sync(): void {
+    const { runId, status } = this.state;
+    const wanted =
+      this.subscriberCount > 0 && runId !== null && status !== 'submitting' && !isTerminal(status);
+    if (!wanted) this.closeStream();
+    else if (!this.stream && !this.reconnectTimer) this.open(runId);
+  }
+
+  private open(runId: string): void {
+    const generation = this.generation;
+    let handle: (StreamHandle & { done: Promise<unknown> }) | null = null;
+    const ended = (error?: unknown) => {
+      if (this.stream !== handle || generation !== this.generation) return; // closed on purpose
+      this.stream = null;
+      if (this.state.connected) this.setState({ ...this.state, connected: false });
+      if (isTerminal(this.state.status) || this.subscriberCount === 0) return;
+      this.scheduleReconnect(runId, error);
+    };
+    handle = this.client.subscribeRunEvents(runId, {
+      fromSeq: this.state.lastSeq + 1,
+      onOpen: () => {
+        if (generation !== this.generation) return;
+        this.reconnects = 0;
+        this.setState({ ...this.state, connected: true });
+      },
+      onEvent: (message: { data: RunEvent }) => {
+        if (generation === this.generation && message.data.run_id === runId) this.apply(message.data);
+      },
+    });
+    this.stream = handle;
+    handle.done.then(
+      () => ended(),
+      (error: unknown) => ended(error),
+    );
+  }
+
+  private scheduleReconnect(runId: string, cause: unknown): void {
+    if (this.reconnects >= this.maxReconnects) {
+      this.setState({
+        ...this.state,
+        error: toError(cause ?? new Error('Lost the run event stream')),
+      });
+      return;
+    }
+    const delay = this.reconnectDelayMs * 2 ** this.reconnects++;
+    this.reconnectTimer = setTimeout(() => {
+      this.reconnectTimer = null;
+      if (this.state.runId === runId) this.sync();
+    }, delay);
+  }
+
+  private closeStream(): void {
+    if (this.reconnectTimer) clearTimeout(this.reconnectTimer);
+    this.reconnectTimer = null;
+    const stream = this.stream;
+    this.stream = null;
+    stream?.close();
+    if (this.state.connected) this.setState({ ...this.state, connected: false });
+  }
+
+  private apply(event: RunEvent): void {
+    const before = this.state;
+    const next = reduceRunEvent(before, event);
+    if (next === before) return;
+    this.setState(next);
+    for (const output of next.outputs) {
+      if (!before.outputs.some((o) => o.name === output.name)) void this.resolveOutput(output);
+    }
+    if (isTerminal(next.status)) this.sync();
+  }
+
+  /** Fetches the download URL (files) or content (text) of an output as soon as it is ready. */
+  private async resolveOutput(output: RunOutput): Promise<void> {
+    const generation = this.generation;
+    try {
+      const response = await this.client.getOutput(output.name);
+      const data = response?.data;
+      if (!data || generation !== this.generation) return;
+      const resolved: Partial<RunOutput> = {
+        ...(data.download_url ? { url: data.download_url } : {}),
+        ...(typeof data.file_content === 'string' ? { text: data.file_content } : {}),
+      };
+      const outputs = this.state.outputs.map((o) => (o.name === output.name ? { ...o, ...resolved } : o));
+      this.setState({ ...this.state, outputs });
+    } catch (error) {
+      if (generation === this.generation) this.setState({ ...this.state, error: toError(error) });
+    }
+  }
+}
+
+function toError(error: unknown): Error {
+  return error instanceof Error ? error : new Error(String(error));
+}
