@@ -1,0 +1,112 @@
+import { type Command, InvalidArgumentError } from 'commander';
+import { type SavedOutput, saveOutput } from '../download';
+import { CliError, ExitCode } from '../exit-codes';
+import { buildInputs, parseInputFlags } from '../inputs';
+import { formatBytes } from '../output';
+import { action, type ContextFactory } from '../program';
+import { createProgressView, failureMessage } from '../progress';
+import { watchRun } from '../watch';
+import { lookupWorkflow } from '../workflow-lookup';
+
+interface RunOptions {
+  input: string[];
+  group?: string;
+  out: string;
+  wait: boolean;
+  timeout?: number;
+}
+
+const collect = (value: string, previous: string[]): string[] => [...previous, value];
+
+export const parseSeconds = (value: string): number => {
+  const n = Number(value);
+  if (!Number.isFinite(n) || n <= 0) throw new InvalidArgumentError('expected a positive number of seconds');
+  return n;
+};
+
+export function registerRun(program: Command, context: ContextFactory): void {
+  program
+    .command('run')
+    .description('run a workflow, show its progress and download its outputs')
+    .argument('<workflow>', 'workflow id or name')
+    .option('-i, --input <name=value>', 'an input; repeatable. name=@path reads a file', collect, [])
+    .option('-g, --group <group>', 'group id to file the run under')
+    .option('-o, --out <dir>', 'directory to download outputs into', '.')
+    .option('--no-wait', 'print the run id and return without waiting')
+    .option('--timeout <seconds>', 'stop waiting after this long (exit 6; the run keeps going)', parseSeconds)
+    .addHelpText(
+      'after',
+      '\nExamples:\n  flowscale run text-echo -i default_value_1="hi there"\n  flowscale run invert-image -i image_1=@photo.png --out ./results\n',
+    )
+    .action(
+      action(context, async (ctx, workflow: string, opts: RunOptions) => {
+        const { out } = ctx;
+        const client = ctx.client();
+        const wf = await lookupWorkflow(ctx, workflow);
+        const inputs = await buildInputs(parseInputFlags(opts.input), wf.input_schema, wf.name, {
+          cwd: ctx.io.cwd,
+        });
+        const { data: submitted } = await client.executeWorkflow(wf.id, inputs, opts.group);
+        const runId = submitted.run_id;
+
+        if (!opts.wait) {
+          out.result({ run_id: runId, workflow_id: wf.id, status: 'queued' }, () => out.line(runId));
+          return;
+        }
+
+        out.info(`${out.errColor.bold(wf.name)} run ${out.errColor.dim(runId)}`);
+        const progress = createProgressView(ctx.io.stderr, { json: out.json, paint: out.errColor });
+        const started = Date.now();
+        let outcome: Awaited<ReturnType<typeof watchRun>>;
+        try {
+          outcome = await watchRun(ctx, runId, {
+            timeoutMs: opts.timeout === undefined ? undefined : opts.timeout * 1000,
+            onEvent: (e) => progress.update(e),
+            onPause: () => progress.clear(),
+          });
+        } finally {
+          progress.stop();
+        }
+        const seconds = ((Date.now() - started) / 1000).toFixed(1);
+
+        if (outcome.kind === 'timeout') {
+          out.data({ run_id: runId, workflow_id: wf.id, status: outcome.lastStatus });
+          throw new CliError(
+            `run ${runId} did not finish within ${opts.timeout}s (still ${outcome.lastStatus}); follow it with "flowscale runs show ${runId}"`,
+            ExitCode.timeout,
+          );
+        }
+        if (outcome.kind === 'interrupted') {
+          out.data({
+            run_id: runId,
+            workflow_id: wf.id,
+            status: outcome.cancelled ? 'cancelled' : 'detached',
+          });
+          throw new CliError(
+            outcome.cancelled
+              ? `cancelled run ${runId}`
+              : `stopped watching; run ${runId} keeps going (cancel it with "flowscale cancel ${runId}")`,
+            ExitCode.interrupted,
+          );
+        }
+        const { event } = outcome;
+        if (event.type === 'run.failed') {
+          out.data({ run_id: runId, workflow_id: wf.id, status: 'failed', error: event.error ?? null });
+          throw new CliError(`run ${runId} failed: ${failureMessage(event.error)}`, ExitCode.runFailed);
+        }
+        if (event.type === 'run.cancelled') {
+          out.data({ run_id: runId, workflow_id: wf.id, status: 'cancelled' });
+          throw new CliError(`run ${runId} was cancelled`, ExitCode.runFailed);
+        }
+
+        // The run record is the contract's source of truth for output names.
+        const { data: run } = await client.getRun(runId);
+        const saved: SavedOutput[] = [];
+        for (const o of run.outputs ?? []) saved.push(await saveOutput(ctx, o.filename, opts.out));
+        out.result({ run_id: runId, workflow_id: wf.id, status: 'completed', outputs: saved }, () => {
+          out.info(`${out.errColor.green('✓')} completed in ${seconds}s`);
+          for (const s of saved) out.line(`${s.path}  ${out.color.dim(formatBytes(s.size))}`);
+        });
+      }),
+    );
+}

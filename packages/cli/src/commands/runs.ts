@@ -1,0 +1,79 @@
+import { type Command, InvalidArgumentError } from 'commander';
+import { action, type ContextFactory } from '../program';
+import { failureMessage } from '../progress';
+import { paintStatus } from './health';
+
+const positiveInt = (value: string): number => {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError('expected a whole number ≥ 1');
+  return n;
+};
+
+/** ISO timestamps are precise but wide; a table only needs minutes-and-seconds local time. */
+const shortTime = (iso: string | null | undefined): string =>
+  iso ? new Date(iso).toISOString().replace('T', ' ').slice(0, 19) : '';
+
+export function registerRuns(program: Command, context: ContextFactory): void {
+  const runs = program
+    .command('runs')
+    .description('list runs, newest first')
+    .option('-g, --group <group>', 'only runs in this group')
+    .option('-p, --page <n>', 'page number', positiveInt, 1)
+    .option('--page-size <n>', 'runs per page (max 100)', positiveInt, 10)
+    .action(
+      action(context, async (ctx, opts: { group?: string; page: number; pageSize: number }) => {
+        const res = await ctx.client().getRuns(opts.group, { page: opts.page, pageSize: opts.pageSize });
+        const list = res.data?.runs ?? [];
+        const meta = res.meta;
+        const { out } = ctx;
+        out.result({ runs: list, meta: meta ?? null }, () => {
+          if (list.length === 0) {
+            out.line(opts.page > 1 ? `no runs on page ${opts.page}` : 'no runs yet');
+            return;
+          }
+          out.table(list, [
+            { header: 'RUN', value: (r) => r._id },
+            { header: 'WORKFLOW', value: (r) => r.workflow_name ?? r.workflow_id ?? '' },
+            { header: 'STATUS', value: (r) => paintStatus(out.color, r.status) },
+            { header: 'CREATED', value: (r) => shortTime(r.created_at) },
+            { header: 'GROUP', value: (r) => r.group_id ?? '' },
+          ]);
+          if (meta) {
+            out.line(out.color.dim(`page ${meta.page} of ${meta.total_pages} (${meta.total_count} runs)`));
+          }
+        });
+      }),
+    );
+
+  runs
+    .command('show')
+    .description('show one run: status, inputs, outputs and error')
+    .argument('<run-id>')
+    .action(
+      action(context, async (ctx, runId: string) => {
+        const { data: run } = await ctx.client().getRun(runId);
+        const { out } = ctx;
+        out.result(run, () => {
+          out.line(`${out.color.bold('run')}       ${run._id}`);
+          out.line(`workflow  ${run.workflow_id}`);
+          out.line(
+            `status    ${paintStatus(out.color, run.status)}${run.progress != null ? ` (${run.progress}%)` : ''}`,
+          );
+          if (run.group_id) out.line(`group     ${run.group_id}`);
+          out.line(`created   ${shortTime(run.created_at)}`);
+          if (run.started_at) out.line(`started   ${shortTime(run.started_at)}`);
+          if (run.completed_at) out.line(`finished  ${shortTime(run.completed_at)}`);
+          if (run.error) out.line(`error     ${out.color.red(failureMessage(run.error))}`);
+          if (run.inputs?.length) {
+            out.line(out.color.bold('inputs'));
+            for (const i of run.inputs) out.line(`  ${i.path} = ${i.url ?? JSON.stringify(i.value)}`);
+          }
+          if (run.outputs?.length) {
+            out.line(out.color.bold('outputs'));
+            for (const o of run.outputs)
+              out.line(`  ${o.filename}${o.content_type ? `  ${out.color.dim(o.content_type)}` : ''}`);
+          }
+        });
+      }),
+    );
+}

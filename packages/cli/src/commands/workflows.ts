@@ -1,0 +1,82 @@
+import type { Command } from 'commander';
+import { action, type ContextFactory } from '../program';
+import type { SchemaField } from '../schema';
+import { lookupWorkflow } from '../workflow-lookup';
+
+/** The list endpoint carries inputs/outputs as JSON strings (FlowScale's format); decode them for display. */
+export function parseIoMap(value: unknown): Record<string, string> {
+  if (typeof value === 'string') {
+    try {
+      return parseIoMap(JSON.parse(value));
+    } catch {
+      return {};
+    }
+  }
+  return value && typeof value === 'object' ? (value as Record<string, string>) : {};
+}
+
+const describeDefault = (f: SchemaField): string =>
+  f.default === undefined ? '' : JSON.stringify(f.default);
+
+export function registerWorkflows(program: Command, context: ContextFactory): void {
+  const workflows = program
+    .command('workflows')
+    .description('list deployed workflows')
+    .action(
+      action(context, async (ctx) => {
+        const { data } = await ctx.client().getWorkflows();
+        const list = data ?? [];
+        ctx.out.result(list, () => {
+          const summary = (v: unknown) =>
+            Object.entries(parseIoMap(v))
+              .map(([name, type]) => `${name}:${type}`)
+              .join(' ');
+          ctx.out.table(list, [
+            { header: 'NAME', value: (w) => ctx.out.color.cyan(w.name) },
+            { header: 'ID', value: (w) => w.id },
+            { header: 'INPUTS', value: (w) => summary(w.inputs) },
+            { header: 'OUTPUTS', value: (w) => summary(w.outputs) },
+          ]);
+        });
+      }),
+    );
+
+  workflows
+    .command('show')
+    .description("show a workflow's inputs and outputs with their types")
+    .argument('<workflow>', 'workflow id or name')
+    .action(
+      action(context, async (ctx, idOrName: string) => {
+        const w = await lookupWorkflow(ctx, idOrName);
+        const { out } = ctx;
+        out.result(w, () => {
+          out.line(`${out.color.bold(w.name)}  ${out.color.dim(w.id)}`);
+          if (w.description) out.line(w.description);
+          out.line();
+          out.line(out.color.bold('Inputs'));
+          if (w.input_schema.length === 0) out.line('  (none)');
+          else
+            out.table(w.input_schema, [
+              { header: '  NAME', value: (f) => `  ${f.name}` },
+              { header: 'TYPE', value: (f) => f.type },
+              { header: 'REQUIRED', value: (f) => (f.required && f.default === undefined ? 'yes' : 'no') },
+              { header: 'DEFAULT', value: describeDefault },
+              { header: 'DESCRIPTION', value: (f) => f.description ?? '' },
+            ]);
+          out.line();
+          out.line(out.color.bold('Outputs'));
+          out.table(w.output_schema, [
+            { header: '  NAME', value: (f) => `  ${f.name}` },
+            { header: 'TYPE', value: (f) => f.type },
+          ]);
+          out.line();
+          const example = w.input_schema
+            .map(
+              (f) => `-i ${f.name}=${['image', 'video', 'audio', 'file'].includes(f.type) ? '@file' : '…'}`,
+            )
+            .join(' ');
+          out.line(out.color.dim(`run it: flowscale run ${w.name} ${example}`.trimEnd()));
+        });
+      }),
+    );
+}

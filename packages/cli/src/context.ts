@@ -1,0 +1,40 @@
+import { FlowscaleAPI } from 'flowscale';
+import { type ResolvedConfig, resolveConfig } from './config';
+import type { CliIO } from './io';
+import { Output } from './output';
+
+export interface GlobalOptions {
+  apiUrl?: string;
+  apiKey?: string;
+  json?: boolean;
+}
+
+/** What every command action gets: resolved config, an output sink and a lazily built SDK client. */
+export interface CommandContext {
+  io: CliIO;
+  out: Output;
+  config: ResolvedConfig;
+  client(): FlowscaleAPI;
+}
+
+export function createContext(io: CliIO, globals: GlobalOptions): CommandContext {
+  const config = resolveConfig({ apiKey: globals.apiKey, apiUrl: globals.apiUrl }, io.env, io.cwd);
+  const out = new Output(io.stdout, io.stderr, globals.json === true, io.env);
+  let client: FlowscaleAPI | undefined;
+  return {
+    io,
+    out,
+    config,
+    client() {
+      // One attempt per call: a CLI user would rather see a fast, clear error than wait through retries.
+      client ??= new FlowscaleAPI({
+        apiKey: config.apiKey ?? '',
+        baseUrl: config.apiUrl,
+        retries: 0,
+        // The SDK's own log lines would interleave with the CLI's output.
+        enableLogging: false,
+      });
+      return client;
+    },
+  };
+}

@@ -1,0 +1,163 @@
+import { readFile } from 'node:fs/promises';
+import { basename, resolve } from 'node:path';
+import { usageError } from './exit-codes';
+import { FILE_TYPES, type SchemaField } from './schema';
+import { didYouMean } from './suggest';
+
+export interface InputFlag {
+  key: string;
+  /** The text after `=`, untouched. */
+  raw: string;
+}
+
+export type InputValue = string | number | boolean | File;
+
+/** Splits `-i key=value` occurrences; the value may itself contain `=`. */
+export function parseInputFlags(flags: readonly string[]): InputFlag[] {
+  return flags.map((flag) => {
+    const eq = flag.indexOf('=');
+    if (eq <= 0) throw usageError(`invalid input "${flag}": expected -i name=value or -i name=@file`);
+    return { key: flag.slice(0, eq).trim(), raw: flag.slice(eq + 1) };
+  });
+}
+
+const MIME: Record<string, string> = {
+  png: 'image/png',
+  jpg: 'image/jpeg',
+  jpeg: 'image/jpeg',
+  webp: 'image/webp',
+  gif: 'image/gif',
+  bmp: 'image/bmp',
+  tif: 'image/tiff',
+  tiff: 'image/tiff',
+  mp4: 'video/mp4',
+  webm: 'video/webm',
+  mov: 'video/quicktime',
+  wav: 'audio/wav',
+  mp3: 'audio/mpeg',
+  flac: 'audio/flac',
+  ogg: 'audio/ogg',
+  txt: 'text/plain',
+  json: 'application/json',
+};
+
+export const mimeFor = (filename: string): string =>
+  MIME[filename.slice(filename.lastIndexOf('.') + 1).toLowerCase()] ?? 'application/octet-stream';
+
+/**
+ * Coerces one textual value to the schema type. Returns an error message instead of throwing so the
+ * caller can name the flag in it.
+ */
+export function coerceScalar(
+  field: Pick<SchemaField, 'type' | 'choices'>,
+  text: string,
+): { value: string | number | boolean } | { error: string } {
+  const trimmed = text.trim();
+  let value: string | number | boolean;
+  switch (field.type) {
+    case 'integer': {
+      if (!/^[-+]?\d+$/.test(trimmed)) return { error: `expects an integer, got "${text}"` };
+      value = Number.parseInt(trimmed, 10);
+      break;
+    }
+    case 'number': {
+      const n = Number(trimmed);
+      if (trimmed === '' || !Number.isFinite(n)) return { error: `expects a number, got "${text}"` };
+      value = n;
+      break;
+    }
+    case 'boolean': {
+      const t = trimmed.toLowerCase();
+      if (['true', '1', 'yes', 'on'].includes(t)) value = true;
+      else if (['false', '0', 'no', 'off'].includes(t)) value = false;
+      else return { error: `expects true or false, got "${text}"` };
+      break;
+    }
+    default:
+      value = text;
+  }
+  if (field.choices && field.choices.length > 0 && !field.choices.some((c) => String(c) === String(value))) {
+    return { error: `must be one of ${field.choices.map((c) => JSON.stringify(c)).join(', ')}` };
+  }
+  return { value };
+}
+
+export interface BuildInputsOptions {
+  cwd: string;
+  /** Injected for unit tests; defaults to fs.readFile. */
+  readFile?: (path: string) => Promise<Uint8Array>;
+}
+
+/**
+ * Turns `-i` flags into the SDK's input object, guided by the workflow's input_schema:
+ * names are checked (with a suggestion for typos), values coerced to their declared type, `@path`
+ * read from disk (as an upload for file-typed inputs, as text otherwise), and missing required inputs
+ * reported before anything is sent.
+ */
+export async function buildInputs(
+  flags: readonly InputFlag[],
+  schema: readonly SchemaField[],
+  workflowName: string,
+  opts: BuildInputsOptions,
+): Promise<Record<string, InputValue>> {
+  const read = opts.readFile ?? ((p: string) => readFile(p));
+  const byName = new Map(schema.map((f) => [f.name, f]));
+  const names = schema.map((f) => f.name);
+  const out: Record<string, InputValue> = {};
+
+  for (const { key, raw } of flags) {
+    const field = byName.get(key);
+    if (!field) {
+      const known = names.length ? `; its inputs are: ${names.join(', ')}` : '; it takes no inputs';
+      throw usageError(`workflow "${workflowName}" has no input "${key}"${didYouMean(key, names)}${known}`);
+    }
+    const isFile = FILE_TYPES.has(field.type);
+    // `@@text` escapes a literal leading @.
+    const fromFile = raw.startsWith('@') && !raw.startsWith('@@');
+    const literal = raw.startsWith('@@') ? raw.slice(1) : raw;
+
+    if (fromFile) {
+      const rel = raw.slice(1);
+      if (!rel) throw usageError(`input "${key}": expected a file path after @`);
+      const path = resolve(opts.cwd, rel);
+      let bytes: Uint8Array;
+      try {
+        bytes = await read(path);
+      } catch (err) {
+        const code = (err as NodeJS.ErrnoException).code;
+        const why =
+          code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'is a directory' : 'cannot read it';
+        throw usageError(`input "${key}": ${why}: ${rel}`);
+      }
+      if (isFile) {
+        out[key] = new File([bytes], basename(path), { type: mimeFor(path) });
+        continue;
+      }
+      const coerced = coerceScalar(field, new TextDecoder().decode(bytes));
+      if ('error' in coerced) throw usageError(`input "${key}" (${field.type}) ${coerced.error}`);
+      out[key] = coerced.value;
+      continue;
+    }
+
+    if (isFile) {
+      // A plain string for a file input is passed through: the server may accept a file name it already
+      // has or a URL. Most people meant a local file, so say how if it looks like one.
+      out[key] = literal;
+      continue;
+    }
+    const coerced = coerceScalar(field, literal);
+    if ('error' in coerced) throw usageError(`input "${key}" (${field.type}) ${coerced.error}`);
+    out[key] = coerced.value;
+  }
+
+  const missing = schema.filter((f) => f.required && f.default === undefined && !(f.name in out));
+  if (missing.length > 0) {
+    const hint = missing
+      .map((f) => `-i ${f.name}=${FILE_TYPES.has(f.type) ? '@file' : `<${f.type}>`}`)
+      .join(' ');
+    throw usageError(
+      `workflow "${workflowName}" needs ${missing.map((f) => `"${f.name}"`).join(', ')}: pass ${hint}`,
+    );
+  }
+  return out;
+}

@@ -1,0 +1,154 @@
+import type { OutStream } from './io';
+import { formatBytes } from './output';
+
+/** The `data` of one run event (docs/architecture.md, "Run events"). */
+export interface RunEventData {
+  seq?: number;
+  run_id?: string;
+  type: string;
+  status?: string;
+  progress?: number;
+  ts?: string;
+  queue_position?: number;
+  backend?: string;
+  node_id?: string;
+  node_type?: string;
+  value?: number;
+  max?: number;
+  output?: { filename?: string; name?: string; content_type?: string; size?: number; node_id?: string };
+  outputs?: unknown[];
+  error?: { message?: string; node_id?: string; node_type?: string } | null;
+}
+
+export const TERMINAL_EVENTS: ReadonlySet<string> = new Set(['run.completed', 'run.failed', 'run.cancelled']);
+
+export function renderBar(percent: number, width = 24): string {
+  const p = Math.max(0, Math.min(100, Number.isFinite(percent) ? percent : 0));
+  const filled = Math.round((p / 100) * width);
+  return `${'█'.repeat(filled)}${'░'.repeat(width - filled)}`;
+}
+
+const nodeLabel = (e: Pick<RunEventData, 'node_id' | 'node_type'>): string =>
+  e.node_type ? `node ${e.node_id} (${e.node_type})` : `node ${e.node_id}`;
+
+/** One plain line per meaningful event, for logs and pipes; per-step progress is too chatty there. */
+export function describeEvent(e: RunEventData): string | undefined {
+  switch (e.type) {
+    case 'run.queued':
+      return e.queue_position !== undefined ? `queued (position ${e.queue_position})` : 'queued';
+    case 'run.started':
+      return e.backend ? `started on ${e.backend}` : 'started';
+    case 'node.executing':
+      return `running ${nodeLabel(e)}`;
+    case 'output.ready': {
+      const o = e.output ?? {};
+      return `output ready: ${o.filename ?? o.name} (${o.content_type ?? 'unknown type'}, ${formatBytes(o.size)})`;
+    }
+    case 'run.completed':
+      return 'completed';
+    case 'run.failed':
+      return `failed: ${failureMessage(e.error)}`;
+    case 'run.cancelled':
+      return 'cancelled';
+    default:
+      return undefined;
+  }
+}
+
+/** "node 3 (ImageBlur) failed: boom", or just the message when the server could not pin a node. */
+export function failureMessage(error: RunEventData['error'] | undefined): string {
+  const msg = error?.message?.split('\n')[0] ?? 'unknown error';
+  return error?.node_id ? `${nodeLabel(error)} failed: ${msg}` : msg;
+}
+
+export interface ProgressView {
+  update(e: RunEventData): void;
+  /** Clears the live line so a prompt or message can be printed cleanly. */
+  clear(): void;
+  stop(): void;
+}
+
+const SPINNER = ['⠋', '⠙', '⠹', '⠸', '⠼', '⠴', '⠦', '⠧', '⠇', '⠏'];
+
+/** A single redrawn status line with a spinner and a bar; only used on a TTY. */
+class LiveLine implements ProgressView {
+  #frame = 0;
+  #status = 'submitted';
+  #percent = 0;
+  #node = '';
+  #step = '';
+  #timer: NodeJS.Timeout;
+
+  constructor(
+    private readonly stream: OutStream,
+    private readonly paint: { cyan(s: string): string; dim(s: string): string; green(s: string): string },
+  ) {
+    this.#timer = setInterval(() => this.#draw(), 100);
+    this.#timer.unref();
+    this.#draw();
+  }
+
+  update(e: RunEventData): void {
+    if (typeof e.progress === 'number') this.#percent = e.progress;
+    if (e.type === 'node.executing') {
+      this.#node = nodeLabel(e);
+      this.#step = '';
+    }
+    if (e.type === 'node.progress' && e.max) this.#step = `${e.value}/${e.max}`;
+    if (e.type === 'run.queued') this.#status = describeEvent(e)!;
+    if (e.type === 'run.started') this.#status = 'running';
+    if (e.type === 'output.ready') {
+      this.clear();
+      this.stream.write(`${this.paint.green('✓')} ${describeEvent(e)}\n`);
+    }
+    this.#draw();
+  }
+
+  #draw(): void {
+    const spin = this.paint.cyan(SPINNER[this.#frame++ % SPINNER.length]!);
+    const pct = `${Math.round(this.#percent)}%`.padStart(4);
+    const node = this.#node ? ` ${this.paint.dim(this.#node)}` : '';
+    const step = this.#step ? ` ${this.paint.dim(this.#step)}` : '';
+    this.stream.write(`\r\x1b[K${spin} ${this.#status} ${renderBar(this.#percent)} ${pct}${node}${step}`);
+  }
+
+  clear(): void {
+    this.stream.write('\r\x1b[K');
+  }
+
+  stop(): void {
+    clearInterval(this.#timer);
+    this.clear();
+  }
+}
+
+class PlainLines implements ProgressView {
+  #last = '';
+  constructor(private readonly stream: OutStream) {}
+  update(e: RunEventData): void {
+    const line = describeEvent(e);
+    // Terminal events are reported by the run command itself, with the outcome.
+    if (!line || TERMINAL_EVENTS.has(e.type) || line === this.#last) return;
+    this.#last = line;
+    this.stream.write(`${line}\n`);
+  }
+  clear(): void {}
+  stop(): void {}
+}
+
+class Silent implements ProgressView {
+  update(): void {}
+  clear(): void {}
+  stop(): void {}
+}
+
+export function createProgressView(
+  stream: OutStream,
+  opts: {
+    json: boolean;
+    paint: { cyan(s: string): string; dim(s: string): string; green(s: string): string };
+  },
+): ProgressView {
+  if (opts.json) return new Silent();
+  return stream.isTTY ? new LiveLine(stream, opts.paint) : new PlainLines(stream);
+}

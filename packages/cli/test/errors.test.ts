@@ -1,0 +1,101 @@
+import { CommanderError } from 'commander';
+import { describe, expect, it } from 'vitest';
+import { defaultWorkflowName } from '../src/commands/deploy';
+import type { ResolvedConfig } from '../src/config';
+import { safeFileName } from '../src/download';
+import { toCliError } from '../src/errors';
+import { CliError, ExitCode } from '../src/exit-codes';
+import { describeEvent, failureMessage, renderBar } from '../src/progress';
+
+const config: ResolvedConfig = {
+  apiUrl: 'http://127.0.0.1:9',
+  apiKey: 'secret-key-value',
+  sources: { apiUrl: 'env', apiKey: 'env' },
+};
+const httpError = (status: number, message: string, extra: object = {}) =>
+  Object.assign(new Error(message), { status, ...extra });
+
+describe('toCliError', () => {
+  it('maps a 401 to the auth exit code, naming the env var but never the key', () => {
+    const e = toCliError(httpError(401, 'Invalid API key'), config);
+    expect(e.exitCode).toBe(ExitCode.auth);
+    expect(e.message).toContain('FLOWSCALE_API_KEY');
+    expect(e.message).not.toContain('secret-key-value');
+  });
+  it('says how to set a key when none was given', () => {
+    const e = toCliError(httpError(401, 'x'), {
+      ...config,
+      apiKey: undefined,
+      sources: { apiUrl: 'default' },
+    });
+    expect(e.message).toMatch(/^no API key: set FLOWSCALE_API_KEY/);
+  });
+  it('maps 404, 422 (with details) and connection failures', () => {
+    expect(toCliError(httpError(404, 'Run not found'), config)).toMatchObject({
+      exitCode: ExitCode.notFound,
+      message: 'Run not found',
+    });
+    const v = toCliError(
+      httpError(422, 'Invalid input', { details: [{ field: 'a', message: 'bad' }] }),
+      config,
+    );
+    expect(v).toMatchObject({ exitCode: ExitCode.usage, message: 'Invalid input (a: bad)' });
+    const refused = Object.assign(new TypeError('fetch failed'), {
+      cause: Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' }),
+    });
+    const u = toCliError(refused, config);
+    expect(u.exitCode).toBe(ExitCode.unreachable);
+    expect(u.message).toContain('http://127.0.0.1:9');
+    expect(u.message).toContain('FLOWSCALE_API_URL');
+  });
+  it('keeps messages on one line and passes CliErrors through', () => {
+    expect(toCliError(new Error('first\n    at stack (x.ts:1)')).message).toBe('first');
+    const own = new CliError('mine', ExitCode.runFailed);
+    expect(toCliError(own)).toBe(own);
+    expect(
+      toCliError(new CommanderError(1, 'commander.unknownOption', "error: unknown option '--x'")),
+    ).toMatchObject({
+      exitCode: ExitCode.usage,
+    });
+  });
+});
+
+describe('progress text', () => {
+  it('describes events in one line each', () => {
+    expect(describeEvent({ type: 'run.queued', queue_position: 2 })).toBe('queued (position 2)');
+    expect(describeEvent({ type: 'node.executing', node_id: '3', node_type: 'ImageBlur' })).toBe(
+      'running node 3 (ImageBlur)',
+    );
+    expect(
+      describeEvent({
+        type: 'output.ready',
+        output: { filename: 'o.png', content_type: 'image/png', size: 2048 },
+      }),
+    ).toBe('output ready: o.png (image/png, 2.0 KB)');
+    expect(describeEvent({ type: 'node.progress' })).toBeUndefined();
+  });
+  it('names the failing node', () => {
+    expect(failureMessage({ message: 'boom\ntrace', node_id: '2', node_type: 'FSDelay' })).toBe(
+      'node 2 (FSDelay) failed: boom',
+    );
+    expect(failureMessage({ message: 'no node' })).toBe('no node');
+  });
+  it('draws a clamped bar', () => {
+    expect(renderBar(50, 10)).toBe('█████░░░░░');
+    expect(renderBar(250, 4)).toBe('████');
+    expect(renderBar(Number.NaN, 4)).toBe('░░░░');
+  });
+});
+
+describe('file names', () => {
+  it('never escapes the output directory', () => {
+    expect(safeFileName('../../etc/passwd', false)).toBe('passwd');
+    expect(safeFileName('..', false)).toBe('output');
+    expect(safeFileName('filename_prefix_3_ABC', true)).toBe('filename_prefix_3_ABC.txt');
+    expect(safeFileName('a b.png', false)).toBe('a_b.png');
+  });
+  it('derives a workflow name from an API-format export', () => {
+    expect(defaultWorkflowName('/x/my_flow_api.json')).toBe('my_flow');
+    expect(defaultWorkflowName('upscale.json')).toBe('upscale');
+  });
+});

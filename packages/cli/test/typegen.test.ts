@@ -1,0 +1,89 @@
+import { describe, expect, it } from 'vitest';
+import type { WorkflowSchema } from '../src/schema';
+import { generateWorkflowTypes, inputType, pascalCase } from '../src/typegen';
+
+const textEcho: WorkflowSchema = {
+  id: 'wf_text',
+  name: 'text-echo',
+  description: 'Echoes */ text',
+  input_schema: [
+    {
+      name: 'default_value_1',
+      type: 'string',
+      required: false,
+      default: 'hello',
+      node_id: '1',
+      parameter: 'default_value',
+    },
+  ],
+  output_schema: [{ name: 'filename_prefix_3', type: 'string', required: true }],
+};
+const invert: WorkflowSchema = {
+  id: 'wf_invert',
+  name: 'invert-image',
+  input_schema: [{ name: 'image_1', type: 'image', required: true }],
+  output_schema: [{ name: 'filename_prefix_3', type: 'image', required: true }],
+};
+
+describe('generateWorkflowTypes', () => {
+  const text = generateWorkflowTypes([textEcho, invert]);
+
+  it('writes a module that augments the SDK registry', () => {
+    expect(text).toContain("import type { Uploadable } from 'flowscale';");
+    expect(text).toContain("declare module 'flowscale' {\n  interface WorkflowRegistry {");
+  });
+
+  it('keys each workflow by name and by id, sharing one type', () => {
+    expect(text).toContain('    "text-echo": TextEchoWorkflow;');
+    expect(text).toContain('    "wf_text": TextEchoWorkflow;');
+    expect(text).toContain('    "invert-image": InvertImageWorkflow;');
+    expect(text).toContain('    "wf_invert": InvertImageWorkflow;');
+  });
+
+  it('marks inputs with defaults optional and maps file inputs to Uploadable | string', () => {
+    expect(text).toContain('    default_value_1?: string;');
+    expect(text).toContain('    image_1: Uploadable | string;');
+    expect(text).toContain('    filename_prefix_3: "image";');
+  });
+
+  it('keeps comments from closing early', () => {
+    expect(text).toContain('/** Echoes *\\/ text */');
+  });
+
+  it('is deterministic regardless of input order', () => {
+    expect(generateWorkflowTypes([invert, textEcho])).toBe(text);
+  });
+
+  it('does not import Uploadable when no workflow takes files', () => {
+    const out = generateWorkflowTypes([textEcho]);
+    expect(out).toContain("import type {} from 'flowscale';");
+    expect(out).not.toContain('Uploadable');
+  });
+
+  it('keeps identifiers unique and quotes odd property names', () => {
+    const a: WorkflowSchema = { ...textEcho, id: 'x1', name: 'a b' };
+    const b: WorkflowSchema = {
+      ...textEcho,
+      id: 'x2',
+      name: 'a-b',
+      input_schema: [{ name: 'weird-name', type: 'integer', required: true }],
+    };
+    const out = generateWorkflowTypes([a, b]);
+    expect(out).toContain('type ABWorkflow = {');
+    expect(out).toContain('type ABWorkflow2 = {');
+    expect(out).toContain('    "weird-name": number;');
+  });
+});
+
+describe('inputType', () => {
+  it('maps schema types to TypeScript', () => {
+    expect(inputType({ name: 'a', type: 'integer' })).toBe('number');
+    expect(inputType({ name: 'a', type: 'boolean' })).toBe('boolean');
+    expect(inputType({ name: 'a', type: 'audio' })).toBe('Uploadable | string');
+    expect(inputType({ name: 'a', type: 'string', choices: ['x', 'y'] })).toBe('"x" | "y"');
+  });
+  it('makes names into identifiers', () => {
+    expect(pascalCase('text-echo')).toBe('TextEcho');
+    expect(pascalCase('3d-thing')).toBe('W3dThing');
+  });
+});
