@@ -66,7 +66,8 @@ function nodeBodyStream(req: IncomingMessage): ReadableStream<Uint8Array> {
         req.resume();
       },
       cancel() {
-        req.destroy();
+        // Stop reading but keep the socket: the client still needs our reply (e.g. a 413).
+        req.pause();
       },
     },
     { highWaterMark: 64 * 1024, size: (chunk) => chunk.byteLength },
