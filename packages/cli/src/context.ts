@@ -1,5 +1,6 @@
 import { FlowscaleAPI } from 'flowscale';
 import { type ResolvedConfig, resolveConfig } from './config';
+import { CliError, ExitCode } from './exit-codes';
 import type { CliIO } from './io';
 import { Output } from './output';
 
@@ -26,9 +27,15 @@ export function createContext(io: CliIO, globals: GlobalOptions): CommandContext
     out,
     config,
     client() {
+      if (!config.apiKey) {
+        throw new CliError(
+          'no API key: set FLOWSCALE_API_KEY (or pass --api-key, or put FLOWSCALE_API_KEY in ./.env)',
+          ExitCode.auth,
+        );
+      }
       // One attempt per call: a CLI user would rather see a fast, clear error than wait through retries.
       client ??= new FlowscaleAPI({
-        apiKey: config.apiKey ?? '',
+        apiKey: config.apiKey,
         baseUrl: config.apiUrl,
         retries: 0,
         // The SDK's own log lines would interleave with the CLI's output.

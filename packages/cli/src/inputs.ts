@@ -130,7 +130,7 @@ export async function buildInputs(
         throw usageError(`input "${key}": ${why}: ${rel}`);
       }
       if (isFile) {
-        out[key] = new File([bytes], basename(path), { type: mimeFor(path) });
+        out[key] = new File([new Uint8Array(bytes)], basename(path), { type: mimeFor(path) });
         continue;
       }
       const coerced = coerceScalar(field, new TextDecoder().decode(bytes));

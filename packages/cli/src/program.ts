@@ -32,15 +32,14 @@ export function createProgram(io: CliIO): Command {
     .option('--api-url <url>', 'server URL (env FLOWSCALE_API_URL, default http://127.0.0.1:8787)')
     .option('--api-key <key>', 'API key (env FLOWSCALE_API_KEY)')
     .option('--json', 'print machine-readable JSON')
-    .showHelpAfterError('(run with --help for usage)')
     .showSuggestionAfterError(true)
     .configureHelp({ showGlobalOptions: true })
     .exitOverride()
     .configureOutput({
       writeOut: (s) => io.stdout.write(s),
       writeErr: (s) => io.stderr.write(s),
-      // Commander's own usage errors: keep them on one line, like ours.
-      outputError: (s, write) => write(s.trimEnd().split('\n')[0]!.concat('\n')),
+      // Commander's own usage errors: one line, like ours, with the way out.
+      outputError: (s, write) => write(`${s.trimEnd().split('\n')[0]} (see --help)\n`),
     });
 
   const context: ContextFactory = (cmd) => createContext(io, cmd.optsWithGlobals<GlobalOptions>());

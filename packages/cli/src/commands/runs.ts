@@ -33,7 +33,7 @@ export function registerRuns(program: Command, context: ContextFactory): void {
           }
           out.table(list, [
             { header: 'RUN', value: (r) => r._id },
-            { header: 'WORKFLOW', value: (r) => r.workflow_name ?? r.workflow_id ?? '' },
+            { header: 'WORKFLOW', value: (r) => String(r.workflow_name ?? r.workflow_id ?? '') },
             { header: 'STATUS', value: (r) => paintStatus(out.color, r.status) },
             { header: 'CREATED', value: (r) => shortTime(r.created_at) },
             { header: 'GROUP', value: (r) => r.group_id ?? '' },

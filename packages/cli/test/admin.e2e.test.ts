@@ -1,0 +1,125 @@
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { collect, runCli, spawnCli } from './helpers/cli';
+import { startTestServer, type TestServer } from './helpers/server';
+
+let server: TestServer;
+beforeAll(async () => {
+  server = await startTestServer();
+});
+afterAll(async () => {
+  await server?.close();
+});
+
+const cli = (args: string[], env: Record<string, string | undefined> = {}) =>
+  runCli(args, { cwd: server.work, env: { ...server.env, ...env } });
+
+const ECHO_GRAPH = {
+  '1': { class_type: 'FSLoadText', inputs: { default_value: 'hey', label: 'text' } },
+  '3': { class_type: 'FSSaveText', inputs: { text: ['1', 0], filename_prefix: 'FlowScale' } },
+};
+
+describe('flowscale deploy', () => {
+  it('deploys an API-format file under its file name, and re-deploying keeps the id', async () => {
+    writeFileSync(join(server.work, 'my_echo_api.json'), JSON.stringify(ECHO_GRAPH));
+    const first = await cli(['deploy', 'my_echo_api.json', '--description', 'an echo', '--json']);
+    expect(first.code, first.stderr).toBe(0);
+    const deployed = JSON.parse(first.stdout);
+    expect(deployed.name).toBe('my_echo');
+    expect(deployed.input_schema.map((f: { name: string }) => f.name)).toEqual(['default_value_1']);
+
+    const again = await cli(['deploy', 'my_echo_api.json']);
+    expect(again.code).toBe(0);
+    expect(again.stdout).toContain(`deployed my_echo  ${deployed.id}`);
+
+    // And the deployed workflow really runs.
+    const run = await cli(['run', 'my_echo', '-i', 'default_value_1=deployed', '--out', 'dep', '--json']);
+    expect(run.code, run.stderr).toBe(0);
+    expect(readFileSync(JSON.parse(run.stdout).outputs[0].path, 'utf8')).toBe('deployed');
+  });
+
+  it('--name overrides the file name', async () => {
+    const r = await cli(['deploy', 'my_echo_api.json', '--name', 'renamed-echo', '--json']);
+    expect(r.code, r.stderr).toBe(0);
+    expect(JSON.parse(r.stdout).name).toBe('renamed-echo');
+  });
+
+  it('refuses a missing or invalid file with exit 2', async () => {
+    const missing = await cli(['deploy', 'nope.json']);
+    expect(missing.code).toBe(2);
+    expect(missing.stderr.trim()).toBe('error: workflow: no such file: nope.json');
+    writeFileSync(join(server.work, 'bad.json'), '{ not json');
+    const bad = await cli(['deploy', 'bad.json']);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain('bad.json is not valid JSON');
+  });
+});
+
+describe('flowscale keys', () => {
+  it('creates a key shown once, lists without it, and revoking locks it out', async () => {
+    const created = await cli(['keys', 'create', 'ci-bot', '--json']);
+    expect(created.code, created.stderr).toBe(0);
+    const { id, key, role } = JSON.parse(created.stdout);
+    expect(role).toBe('user');
+    expect(key.length).toBeGreaterThan(16);
+
+    const human = await cli(['keys', 'create', 'human-bot']);
+    expect(human.code).toBe(0);
+    expect(human.stdout.trim()).toMatch(/^\S{16,}$/); // just the key on stdout, so it can be piped
+    expect(human.stderr).toContain('shown once');
+
+    const list = await cli(['keys', 'list', '--json']);
+    expect(list.code).toBe(0);
+    expect(list.stdout).not.toContain(key);
+    expect(JSON.parse(list.stdout).find((k: { id: string }) => k.id === id)).toMatchObject({
+      name: 'ci-bot',
+      revoked_at: null,
+    });
+    const table = await cli(['keys', 'list']);
+    expect(table.stdout).toMatch(/ci-bot\s+user/);
+    expect(table.stdout).not.toContain(key);
+
+    // The new key works for ordinary calls, but a user key may not administer.
+    expect((await cli(['workflows'], { FLOWSCALE_API_KEY: key })).code).toBe(0);
+    const forbidden = await cli(['keys', 'list'], { FLOWSCALE_API_KEY: key });
+    expect(forbidden.code).toBe(3);
+    expect(forbidden.stderr).not.toContain(key);
+
+    const revoked = await cli(['keys', 'revoke', id]);
+    expect(revoked.code, revoked.stderr).toBe(0);
+    expect(revoked.stdout.trim()).toBe(`revoked key ${id}`);
+    const locked = await cli(['workflows'], { FLOWSCALE_API_KEY: key });
+    expect(locked.code).toBe(3);
+    expect(locked.stderr).toContain('rejected the API key');
+  });
+});
+
+describe('flowscale serve', () => {
+  it('starts a server that the other commands can use, and stops on Ctrl-C', async () => {
+    const child = spawnCli(['serve', '--port', '0', '--data-dir', join(server.work, 'serve-data')], {
+      cwd: server.work,
+      env: {},
+    });
+    child.stdin!.end();
+    const done = collect(child, 90_000);
+    let stdout = '';
+    const listening = new Promise<string>((resolve) => {
+      child.stdout!.on('data', (d: string) => {
+        stdout += d;
+        const m = /listening on (\S+)/.exec(stdout);
+        const k = /API key \(shown once\): (\S+)/.exec(stdout);
+        if (m && k) resolve(`${m[1]} ${k[1]}`);
+      });
+    });
+    const [url, key] = (await listening).split(' ') as [string, string];
+    const health = await runCli(['health', '--json'], {
+      cwd: server.work,
+      env: { FLOWSCALE_API_URL: url, FLOWSCALE_API_KEY: key },
+    });
+    expect(health.code, health.stderr).toBe(0);
+    child.kill('SIGINT');
+    const r = await done;
+    expect(r.code, r.stderr).toBe(0);
+  });
+});

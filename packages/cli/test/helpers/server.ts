@@ -1,0 +1,32 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { startServer } from '@flowscale/server';
+
+export const TEST_KEY = 'test-key';
+
+export interface TestServer {
+  url: string;
+  /** A scratch directory, used as the CLI's cwd. */
+  work: string;
+  /** Env for the CLI child: the server URL and the admin key. */
+  env: Record<string, string>;
+  close(): Promise<void>;
+}
+
+/** The real server with its embedded engine, on a free port, with throwaway storage. */
+export async function startTestServer(): Promise<TestServer> {
+  const dataDir = mkdtempSync(join(tmpdir(), 'fs-cli-data-'));
+  const work = mkdtempSync(join(tmpdir(), 'fs-cli-work-'));
+  const server = await startServer({ port: 0, dataDir, apiKeys: [TEST_KEY], logLevel: 'error' });
+  return {
+    url: server.url,
+    work,
+    env: { FLOWSCALE_API_URL: server.url, FLOWSCALE_API_KEY: TEST_KEY },
+    async close() {
+      await server.close();
+      rmSync(dataDir, { recursive: true, force: true });
+      rmSync(work, { recursive: true, force: true });
+    },
+  };
+}

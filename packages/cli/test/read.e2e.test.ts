@@ -1,0 +1,164 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runCli } from './helpers/cli';
+import { startTestServer, type TestServer } from './helpers/server';
+
+let server: TestServer;
+beforeAll(async () => {
+  server = await startTestServer();
+});
+afterAll(async () => {
+  await server?.close();
+});
+
+const cli = (args: string[], env: Record<string, string | undefined> = {}, cwd?: string) =>
+  runCli(args, { cwd: cwd ?? server.work, env: { ...server.env, ...env } });
+
+/** Our failure contract: exactly one line on stderr, no stack trace. */
+function expectOneLineError(stderr: string): void {
+  const lines = stderr.trimEnd().split('\n');
+  expect(lines).toHaveLength(1);
+  expect(stderr).not.toMatch(/\n\s+at /);
+}
+
+async function closedPort(): Promise<number> {
+  const srv = createServer();
+  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
+  const { port } = srv.address() as { port: number };
+  await new Promise<void>((r) => srv.close(() => r()));
+  return port;
+}
+
+describe('health, queue, workflows', () => {
+  it('health prints the server and its backends', async () => {
+    const human = await cli(['health']);
+    expect(human.code).toBe(0);
+    expect(human.stdout).toContain(server.url);
+    expect(human.stdout).toMatch(/BACKEND\s+STATUS/);
+
+    const json = await cli(['health', '--json']);
+    expect(json.code).toBe(0);
+    const parsed = JSON.parse(json.stdout);
+    expect(parsed.url).toBe(server.url);
+    expect(parsed.backends.length).toBeGreaterThan(0);
+    for (const b of parsed.backends) expect(['idle', 'running']).toContain(b.status);
+  });
+
+  it('queue shows each backend in --json and as a table', async () => {
+    const json = await cli(['queue', '--json']);
+    expect(json.code).toBe(0);
+    const items = JSON.parse(json.stdout);
+    expect(items[0]).toHaveProperty('container');
+    expect(Array.isArray(items[0].queue.queue_pending)).toBe(true);
+    const human = await cli(['queue']);
+    expect(human.stdout).toMatch(/BACKEND\s+RUNNING\s+PENDING/);
+  });
+
+  it('workflows lists the shipped workflows', async () => {
+    const json = await cli(['workflows', '--json']);
+    expect(json.code).toBe(0);
+    const names = JSON.parse(json.stdout).map((w: { name: string }) => w.name);
+    expect(names).toEqual(
+      expect.arrayContaining(['text-echo', 'invert-image', 'solid-color', 'blur-image', 'slow-delay']),
+    );
+    const human = await cli(['workflows']);
+    expect(human.stdout).toMatch(/blur-image\s+\S+\s+image_1:image value_2:integer/);
+  });
+
+  it('workflows show prints inputs and outputs with types', async () => {
+    const human = await cli(['workflows', 'show', 'blur-image']);
+    expect(human.code).toBe(0);
+    expect(human.stdout).toMatch(/image_1\s+image/);
+    expect(human.stdout).toMatch(/value_2\s+integer\s+no\s+3/);
+    expect(human.stdout).toMatch(/filename_prefix_4\s+image/);
+
+    const json = await cli(['workflows', 'show', 'solid-color', '--json']);
+    const w = JSON.parse(json.stdout);
+    expect(w.name).toBe('solid-color');
+    expect(w.input_schema).toEqual([
+      expect.objectContaining({ name: 'default_value_1', type: 'integer', default: 128 }),
+    ]);
+  });
+});
+
+describe('bad input gets one line and a stable exit code', () => {
+  it('an unknown workflow suggests the closest name (exit 4)', async () => {
+    const r = await cli(['workflows', 'show', 'blur-imag']);
+    expect(r.code).toBe(4);
+    expectOneLineError(r.stderr);
+    expect(r.stderr).toContain('unknown workflow "blur-imag" (did you mean "blur-image"?)');
+  });
+
+  it('a wrong key names the env var it came from, never the key (exit 3)', async () => {
+    const r = await cli(['workflows'], { FLOWSCALE_API_KEY: 'wrong-key-4c9a1e' });
+    expect(r.code).toBe(3);
+    expectOneLineError(r.stderr);
+    expect(r.stderr).toContain('FLOWSCALE_API_KEY environment variable');
+    expect(r.stderr).not.toContain('wrong-key-4c9a1e');
+  });
+
+  it('no key at all says how to set one (exit 3)', async () => {
+    const r = await cli(['health'], { FLOWSCALE_API_KEY: undefined });
+    expect(r.code).toBe(3);
+    expect(r.stderr).toContain('no API key: set FLOWSCALE_API_KEY');
+  });
+
+  it('an unreachable server names the URL and how to change it (exit 7)', async () => {
+    const url = `http://127.0.0.1:${await closedPort()}`;
+    const r = await cli(['health'], { FLOWSCALE_API_URL: url });
+    expect(r.code).toBe(7);
+    expectOneLineError(r.stderr);
+    expect(r.stderr).toContain(`cannot reach the FlowScale server at ${url}`);
+    expect(r.stderr).toContain('FLOWSCALE_API_URL');
+  });
+
+  it('--json errors are one JSON line on stderr', async () => {
+    const r = await cli(['workflows', 'show', 'nope-nope', '--json']);
+    expect(r.code).toBe(4);
+    expect(r.stdout).toBe('');
+    expect(JSON.parse(r.stderr)).toEqual({ error: expect.stringContaining('nope-nope'), exit_code: 4 });
+  });
+
+  it('usage errors exit 2', async () => {
+    for (const args of [['bogus'], ['run'], ['runs', '--page', '0'], ['health', '--nope']]) {
+      const r = await cli(args);
+      expect(r.code, args.join(' ')).toBe(2);
+      expectOneLineError(r.stderr);
+    }
+  });
+
+  it('help and version exit 0', async () => {
+    const v = await cli(['--version']);
+    expect(v.code).toBe(0);
+    expect(v.stdout.trim()).toMatch(/^\d+\.\d+\.\d+$/);
+    const h = await cli(['run', '--help']);
+    expect(h.code).toBe(0);
+    expect(h.stdout).toContain('--no-wait');
+  });
+});
+
+describe('configuration precedence', () => {
+  it('reads the key and URL from ./.env when the environment has none', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'fs-cli-dotenv-'));
+    try {
+      writeFileSync(join(dir, '.env'), `FLOWSCALE_API_URL=${server.url}\nFLOWSCALE_API_KEY="test-key"\n`);
+      const ok = await cli(
+        ['health', '--json'],
+        { FLOWSCALE_API_KEY: undefined, FLOWSCALE_API_URL: undefined },
+        dir,
+      );
+      expect(ok.code).toBe(0);
+      // The environment beats .env: a wrong env key must fail even though .env has the right one.
+      const envWins = await cli(['health'], { FLOWSCALE_API_KEY: 'bad', FLOWSCALE_API_URL: undefined }, dir);
+      expect(envWins.code).toBe(3);
+      // And the flag beats the environment.
+      const flagWins = await cli(['health', '--api-key', 'test-key'], { FLOWSCALE_API_KEY: 'bad' }, dir);
+      expect(flagWins.code).toBe(0);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});

@@ -1,0 +1,191 @@
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import sharp from 'sharp';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { collect, runCli, spawnCli, waitForStderr } from './helpers/cli';
+import { startTestServer, type TestServer } from './helpers/server';
+
+let server: TestServer;
+beforeAll(async () => {
+  server = await startTestServer();
+});
+afterAll(async () => {
+  await server?.close();
+});
+
+const cli = (args: string[], env: Record<string, string | undefined> = {}) =>
+  runCli(args, { cwd: server.work, env: { ...server.env, ...env } });
+
+async function runStatus(runId: string): Promise<string> {
+  const r = await cli(['runs', 'show', runId, '--json']);
+  expect(r.code).toBe(0);
+  return JSON.parse(r.stdout).status;
+}
+
+async function waitForStatus(runId: string, wanted: string[], timeoutMs = 30_000): Promise<string> {
+  const end = Date.now() + timeoutMs;
+  for (;;) {
+    const status = await runStatus(runId);
+    if (wanted.includes(status) || Date.now() > end) return status;
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
+
+describe('flowscale run', () => {
+  it('runs a text workflow, shows progress and writes the text output as .txt', async () => {
+    const r = await cli(['run', 'text-echo', '-i', 'default_value_1=hello cli', '--out', 'echo-out']);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).toMatch(/running node \d+/);
+    expect(r.stderr).toMatch(/completed in [\d.]+s/);
+    // No TTY: plain text only, no escape codes.
+    expect(r.stderr + r.stdout).not.toContain('\x1b[');
+    const files = readdirSync(join(server.work, 'echo-out'));
+    expect(files).toHaveLength(1);
+    expect(files[0]).toMatch(/^filename_prefix_3_[A-Z0-9]{10}.*\.txt$/);
+    expect(readFileSync(join(server.work, 'echo-out', files[0]!), 'utf8')).toBe('hello cli from FlowScale');
+    expect(r.stdout).toContain(files[0]);
+  });
+
+  it('--json: coerces an integer input and downloads a PNG of that size', async () => {
+    const r = await cli(['run', 'solid-color', '-i', 'default_value_1=24', '--out', 'solid', '--json']);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).toBe(''); // --json keeps progress quiet
+    const result = JSON.parse(r.stdout);
+    expect(result.status).toBe('completed');
+    expect(result.outputs).toHaveLength(1);
+    const { path, size } = result.outputs[0];
+    const bytes = readFileSync(path);
+    expect(bytes.byteLength).toBe(size);
+    const meta = await sharp(bytes).metadata();
+    expect([meta.format, meta.width, meta.height]).toEqual(['png', 24, 24]);
+    const { data } = await sharp(bytes).removeAlpha().raw().toBuffer({ resolveWithObject: true });
+    expect([data[0], data[1], data[2]]).toEqual([255, 0, 0]);
+  });
+
+  it('uploads a local image with @file and downloads the inverted result', async () => {
+    await sharp({ create: { width: 8, height: 6, channels: 3, background: { r: 10, g: 100, b: 200 } } })
+      .png()
+      .toFile(join(server.work, 'in.png'));
+    const r = await cli(['run', 'invert-image', '-i', 'image_1=@in.png', '--out', 'inv', '--json']);
+    expect(r.code, r.stderr).toBe(0);
+    const out = JSON.parse(r.stdout).outputs[0].path as string;
+    expect(out).toMatch(/\.png$/);
+    const { data, info } = await sharp(out).removeAlpha().raw().toBuffer({ resolveWithObject: true });
+    expect([info.width, info.height]).toEqual([8, 6]);
+    expect([data[0], data[1], data[2]]).toEqual([245, 155, 55]);
+  });
+
+  it('rejects a missing @file, an unknown input and a mistyped value before submitting (exit 2)', async () => {
+    const missing = await cli(['run', 'invert-image', '-i', 'image_1=@nope.png']);
+    expect(missing.code).toBe(2);
+    expect(missing.stderr.trim()).toBe('error: input "image_1": no such file: nope.png');
+
+    const unknown = await cli(['run', 'text-echo', '-i', 'default_value=x']);
+    expect(unknown.code).toBe(2);
+    expect(unknown.stderr).toContain('has no input "default_value" (did you mean "default_value_1"?)');
+
+    const typed = await cli(['run', 'solid-color', '-i', 'default_value_1=big']);
+    expect(typed.code).toBe(2);
+    expect(typed.stderr.trim()).toBe(
+      'error: input "default_value_1" (integer) expects an integer, got "big"',
+    );
+
+    const required = await cli(['run', 'invert-image']);
+    expect(required.code).toBe(2);
+    expect(required.stderr).toContain('-i image_1=@file');
+
+    const before = JSON.parse((await cli(['runs', '--json', '--page-size', '100'])).stdout).meta.total_count;
+    expect(before).toBeGreaterThanOrEqual(0);
+  });
+
+  it('names the failing node when a run fails (exit 5)', async () => {
+    writeFileSync(join(server.work, 'broken.png'), 'this is not a PNG');
+    const r = await cli(['run', 'invert-image', '-i', 'image_1=@broken.png']);
+    expect(r.code, r.stderr).toBe(5);
+    const lines = r.stderr.trimEnd().split('\n');
+    expect(lines.at(-1)).toMatch(/^error: run \S+ failed: node 1 \(LoadImage\) failed: .+/);
+  });
+
+  it('--no-wait returns the run id; runs, runs show and output follow it', async () => {
+    const r = await cli([
+      'run',
+      'text-echo',
+      '-i',
+      'default_value_1=later',
+      '--no-wait',
+      '--group',
+      'grp-nowait',
+    ]);
+    expect(r.code, r.stderr).toBe(0);
+    const runId = r.stdout.trim();
+    expect(runId).toMatch(/^\S+$/);
+    expect(await waitForStatus(runId, ['completed'])).toBe('completed');
+
+    const list = await cli(['runs', '--group', 'grp-nowait', '--json']);
+    const page = JSON.parse(list.stdout);
+    expect(page.runs.map((x: { _id: string }) => x._id)).toEqual([runId]);
+    expect(page.meta).toMatchObject({ page: 1, total_count: 1 });
+    const human = await cli(['runs', '--group', 'grp-nowait']);
+    expect(human.stdout).toContain(runId);
+    expect(human.stdout).toMatch(/page 1 of 1 \(1 runs\)/);
+
+    const show = await cli(['runs', 'show', runId]);
+    expect(show.stdout).toMatch(/status\s+completed/);
+    expect(show.stdout).toContain('default_value_1 = "later"');
+
+    const detail = JSON.parse((await cli(['runs', 'show', runId, '--json'])).stdout);
+    const name = (detail.outputs[0].filename as string).replace(/\.[^.]+$/, '');
+    const out = await cli(['output', name, '--out', 'single', '--json']);
+    expect(out.code, out.stderr).toBe(0);
+    const saved = JSON.parse(out.stdout);
+    expect(readFileSync(saved.path, 'utf8')).toBe('later from FlowScale');
+
+    const unknownOutput = await cli(['output', 'filename_prefix_3_ZZZZZZZZZZ']);
+    expect(unknownOutput.code).toBe(4);
+    const unknownRun = await cli(['runs', 'show', 'no-such-run']);
+    expect(unknownRun.code).toBe(4);
+  });
+
+  it('paginates runs', async () => {
+    const page2 = await cli(['runs', '--page', '2', '--page-size', '1', '--json']);
+    expect(page2.code).toBe(0);
+    const parsed = JSON.parse(page2.stdout);
+    expect(parsed.meta).toMatchObject({ page: 2, page_size: 1 });
+    expect(parsed.runs).toHaveLength(1);
+  });
+
+  it('cancel stops a running run; cancelling it again is an error', async () => {
+    const r = await cli(['run', 'slow-delay', '-i', 'value_4=30', '--no-wait']);
+    const runId = r.stdout.trim();
+    const c = await cli(['cancel', runId]);
+    expect(c.code, c.stderr).toBe(0);
+    expect(c.stdout.trim()).toBe(`cancelled run ${runId}`);
+    expect(await waitForStatus(runId, ['cancelled'])).toBe('cancelled');
+    const again = await cli(['cancel', runId]);
+    expect(again.code).toBe(1);
+    expect(again.stderr).toContain('already finished');
+  });
+
+  it('--timeout gives up waiting with exit 6 and leaves the run alone', async () => {
+    const r = await cli(['run', 'slow-delay', '-i', 'value_4=30', '--timeout', '1', '--json']);
+    expect(r.code, r.stderr).toBe(6);
+    const runId = JSON.parse(r.stdout).run_id as string;
+    expect(r.stderr).toContain(`flowscale runs show ${runId}`);
+    expect(['queued', 'running']).toContain(await runStatus(runId));
+    await cli(['cancel', runId]);
+  });
+
+  it('Ctrl-C without a TTY cancels the run on the server (exit 130)', async () => {
+    const child = spawnCli(['run', 'slow-delay', '-i', 'value_4=30'], { cwd: server.work, env: server.env });
+    child.stdin!.end();
+    const done = collect(child);
+    const seen = await waitForStderr(child, /running node/);
+    const runId = /run (\S+)/.exec(seen)![1]!;
+    child.kill('SIGINT');
+    const r = await done;
+    expect(r.code, r.stderr).toBe(130);
+    expect(r.stderr).toContain(`cancelling run ${runId}`);
+    expect(r.stderr.trimEnd().split('\n').at(-1)).toBe(`error: cancelled run ${runId}`);
+    expect(await waitForStatus(runId, ['cancelled'])).toBe('cancelled');
+  });
+});

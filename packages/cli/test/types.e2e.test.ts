@@ -1,0 +1,140 @@
+import { execFile } from 'node:child_process';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runCli } from './helpers/cli';
+import { startTestServer, type TestServer } from './helpers/server';
+
+const REPO = fileURLToPath(new URL('../../../', import.meta.url));
+const TSC = createRequire(import.meta.url).resolve('typescript/bin/tsc');
+const SDK_SOURCE = join(REPO, 'packages/sdk/src/index.ts');
+
+let server: TestServer;
+beforeAll(async () => {
+  server = await startTestServer();
+});
+afterAll(async () => {
+  await server?.close();
+});
+
+/** Runs the repo's tsc on a project and returns its diagnostics grouped by file name. */
+async function typecheck(dir: string): Promise<{ code: number; byFile: Map<string, string[]> }> {
+  let stdout = '';
+  let code = 0;
+  try {
+    ({ stdout } = await promisify(execFile)(process.execPath, [
+      TSC,
+      '--noEmit',
+      '-p',
+      dir,
+      '--pretty',
+      'false',
+    ]));
+  } catch (err) {
+    const e = err as { stdout: string; code: number };
+    stdout = e.stdout;
+    code = e.code;
+  }
+  const byFile = new Map<string, string[]>();
+  for (const line of stdout.split('\n')) {
+    const m = /^(.*?)\(\d+,\d+\): error (TS\d+: .*)$/.exec(line);
+    if (!m) continue;
+    const file = m[1]!.split('/').pop()!;
+    byFile.set(file, [...(byFile.get(file) ?? []), m[2]!]);
+  }
+  return { code, byFile };
+}
+
+describe('flowscale types', () => {
+  it('generates types that make the SDK reject wrong input names and types at compile time', async () => {
+    const dir = join(server.work, 'typed-app');
+    mkdirSync(dir, { recursive: true });
+    const gen = await runCli(['types', '--out', 'typed-app/flowscale-workflows.gen.ts', '--json'], {
+      cwd: server.work,
+      env: server.env,
+    });
+    expect(gen.code, gen.stderr).toBe(0);
+    expect(JSON.parse(gen.stdout).workflows).toEqual(
+      expect.arrayContaining(['text-echo', 'invert-image', 'solid-color', 'blur-image', 'slow-delay']),
+    );
+    const generated = readFileSync(join(dir, 'flowscale-workflows.gen.ts'), 'utf8');
+    expect(generated).toContain("declare module 'flowscale'");
+
+    const solidId = JSON.parse(
+      (await runCli(['workflows', 'show', 'solid-color', '--json'], { cwd: server.work, env: server.env }))
+        .stdout,
+    ).id;
+
+    writeFileSync(
+      join(dir, 'tsconfig.json'),
+      JSON.stringify({
+        extends: join(REPO, 'tsconfig.base.json'),
+        compilerOptions: {
+          noEmit: true,
+          lib: ['ES2023', 'DOM', 'DOM.Iterable'],
+          types: [],
+          // The temp dir is outside the repo, so point the bare specifier at the SDK source.
+          paths: { flowscale: [SDK_SOURCE] },
+        },
+        files: ['flowscale-workflows.gen.ts', 'correct.ts', 'misspelled.ts', 'wrong-type.ts', 'missing.ts'],
+      }),
+    );
+    const header =
+      "import { FlowscaleAPI } from 'flowscale';\nconst api = new FlowscaleAPI({ apiKey: 'k', baseUrl: 'http://x' });\n";
+    writeFileSync(
+      join(dir, 'correct.ts'),
+      `${header}export async function main(photo: Blob) {
+  await api.executeWorkflow('text-echo', { default_value_1: 'hi' });
+  await api.executeWorkflow('text-echo', {});
+  await api.executeWorkflow('invert-image', { image_1: photo });
+  await api.executeWorkflow('blur-image', { image_1: 'https://example.com/a.png', value_2: 5 });
+  await api.executeWorkflow('${solidId}', { default_value_1: 64 });
+  const loose: string = 'anything';
+  await api.executeWorkflow(loose, { whatever: 1 });
+}\n`,
+    );
+    writeFileSync(
+      join(dir, 'misspelled.ts'),
+      `${header}export const p = api.executeWorkflow('text-echo', { default_valeu_1: 'hi' });\n`,
+    );
+    writeFileSync(
+      join(dir, 'wrong-type.ts'),
+      `${header}export const p = api.executeWorkflow('solid-color', { default_value_1: 'big' });\nexport const q = api.executeWorkflow('${solidId}', { default_value_1: true });\n`,
+    );
+    writeFileSync(
+      join(dir, 'missing.ts'),
+      `${header}export const p = api.executeWorkflow('invert-image', {});\n`,
+    );
+
+    const { code, byFile } = await typecheck(dir);
+    expect(code).not.toBe(0);
+    expect(byFile.get('correct.ts')).toBeUndefined();
+    expect(byFile.get('flowscale-workflows.gen.ts')).toBeUndefined();
+
+    const misspelled = byFile.get('misspelled.ts') ?? [];
+    expect(misspelled).toHaveLength(1);
+    // TS2561 when tsc also has a "did you mean", TS2353 otherwise: both say the property is unknown.
+    expect(misspelled[0]).toMatch(/^TS(2353|2561): .*'default_valeu_1' does not exist in type/);
+
+    const wrongType = byFile.get('wrong-type.ts') ?? [];
+    expect(wrongType).toHaveLength(2);
+    expect(wrongType[0]).toMatch(/^TS2322: Type 'string' is not assignable to type 'number'/);
+    expect(wrongType[1]).toMatch(/^TS2322: Type 'boolean' is not assignable to type 'number'/);
+
+    const missing = byFile.get('missing.ts') ?? [];
+    expect(missing).toHaveLength(1);
+    expect(missing[0]).toMatch(
+      /^TS2345: Argument of type '\{\}' is not assignable to parameter of type '\{ image_1: /,
+    );
+  }, 120_000);
+
+  it('prints to stdout with --out -', async () => {
+    const r = await runCli(['types', '--out', '-'], { cwd: server.work, env: server.env });
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/^\/\/ Generated by `flowscale types`/);
+    expect(r.stdout).toContain('"slow-delay": SlowDelayWorkflow;');
+  });
+});
