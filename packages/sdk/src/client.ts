@@ -1,0 +1,311 @@
+import { FlowScaleError, TimeoutError } from './core/errors';
+import { Logger, type LoggingConfig, type LogLevel } from './core/logger';
+import type { FlowscaleConfig, RequestOptions, WebSocketConstructor } from './core/options';
+import { linkSignal, randomId } from './core/timing';
+import { type Call, Transport } from './core/transport';
+import { type ConnectWebSocketOptions, ReconnectingSocket } from './realtime/websocket';
+import { type SubscribeRunEventsOptions, subscribeRunEvents } from './runs/subscribe';
+import { type ExecuteWorkflowAsyncOptions, waitForOutputs } from './runs/wait';
+import type {
+  ApiKeyRecord,
+  ApiResponse,
+  ContainerHealth,
+  ContainerQueue,
+  CreatedApiKey,
+  DeployWorkflowBody,
+  ExecuteWorkflowResponseData,
+  GetAllOutputsResponse,
+  GetRunsQuery,
+  OutputData,
+  RunRecord,
+  RunsPage,
+  WorkflowDetail,
+  WorkflowSummary,
+} from './types/api';
+import type { WorkflowInputsOf, WorkflowRegistry } from './types/registry';
+import { encodeMultipart } from './uploads/multipart';
+import type { WorkflowInput } from './uploads/uploadable';
+
+const BROWSER_KEY_MESSAGE =
+  'FlowscaleAPI: an apiKey in browser code is readable by every visitor. Keep the key on your server and ' +
+  'use proxyMode: true with a backend proxy (for example @flowscale/proxy), or pass ' +
+  'allowDangerouslyExposeApiKey: true if you accept the risk (development only).';
+
+const isBrowser = () => typeof window !== 'undefined' && typeof document !== 'undefined';
+const enc = encodeURIComponent;
+
+/**
+ * The FlowScale client. `Registry` types workflow inputs per workflow id (see WorkflowRegistry);
+ * every method takes an optional trailing RequestOptions `{ signal, timeout, headers, idempotencyKey }`.
+ */
+export class FlowscaleAPI<Registry extends object = WorkflowRegistry> {
+  readonly #transport: Transport;
+  readonly #logger: Logger;
+  readonly #webSocketImpl: WebSocketConstructor | undefined;
+  #socket: ReconnectingSocket | undefined;
+
+  constructor(config: FlowscaleConfig = {}) {
+    const { apiKey, proxyMode = false } = config;
+    if (apiKey && isBrowser() && !config.allowDangerouslyExposeApiKey) {
+      throw new FlowScaleError(BROWSER_KEY_MESSAGE, { code: 'browser_api_key' });
+    }
+    if (!apiKey && !proxyMode) {
+      throw new FlowScaleError(
+        'FlowscaleAPI: apiKey is required (or set proxyMode: true to call your own backend)',
+        {
+          code: 'missing_api_key',
+        },
+      );
+    }
+    this.#logger = new Logger(
+      { enabled: config.enableLogging ?? true, level: config.logLevel ?? 'info' },
+      apiKey,
+    );
+    this.#webSocketImpl = config.webSocketImpl;
+    this.#transport = new Transport({
+      baseUrl: (config.baseUrl ?? 'https://api.flowscale.ai').replace(/\/+$/, ''),
+      apiKey,
+      proxyMode,
+      customHeaders: { ...config.customHeaders },
+      timeout: config.timeout ?? 300_000,
+      retries: config.retries ?? 3,
+      retryDelay: config.retryDelay ?? 1000,
+      userAgent: config.userAgent,
+      httpAgent: config.httpAgent,
+      fetchImpl: config.fetchImpl,
+      logger: this.#logger,
+    });
+  }
+
+  /** `GET /api/v1/comfy/health`: the status of each ComfyUI container. */
+  checkHealth(options?: RequestOptions): Promise<ApiResponse<ContainerHealth[]>> {
+    return this.#get('/api/v1/comfy/health', options);
+  }
+
+  /** `GET /api/v1/comfy/queue`: running and pending prompts per container. */
+  getQueue(options?: RequestOptions): Promise<ApiResponse<ContainerQueue[]>> {
+    return this.#get('/api/v1/comfy/queue', options);
+  }
+
+  /** `GET /api/v1/comfy/workflows`: every deployed workflow. */
+  getWorkflows(options?: RequestOptions): Promise<ApiResponse<WorkflowSummary[]>> {
+    return this.#get('/api/v1/comfy/workflows', options);
+  }
+
+  /** `GET /api/v1/comfy/workflows/{idOrName}`: one workflow with parsed input/output schemas. */
+  getWorkflow(idOrName: string, options?: RequestOptions): Promise<ApiResponse<WorkflowDetail>> {
+    return this.#get(`/api/v1/comfy/workflows/${enc(idOrName)}`, options);
+  }
+
+  /** Admin: deploy (or re-deploy by name, keeping the id) a workflow. */
+  deployWorkflow(body: DeployWorkflowBody, options?: RequestOptions): Promise<ApiResponse<WorkflowDetail>> {
+    return this.#json({ method: 'POST', path: '/api/v1/admin/workflows', ...jsonBody(body), ...options });
+  }
+
+  /** Admin: delete a deployed workflow. */
+  deleteWorkflow(id: string, options?: RequestOptions): Promise<ApiResponse<unknown>> {
+    return this.#json({ method: 'DELETE', path: `/api/v1/admin/workflows/${enc(id)}`, ...options });
+  }
+
+  /** Admin: list API keys (never the keys themselves). */
+  listApiKeys(options?: RequestOptions): Promise<ApiResponse<ApiKeyRecord[]>> {
+    return this.#get('/api/v1/admin/keys', options);
+  }
+
+  /** Admin: create an API key. The response carries the plaintext key, shown only this once. */
+  createApiKey(
+    body: { name: string; role?: 'admin' | 'user' },
+    options?: RequestOptions,
+  ): Promise<ApiResponse<CreatedApiKey>> {
+    return this.#json({ method: 'POST', path: '/api/v1/admin/keys', ...jsonBody(body), ...options });
+  }
+
+  /** Admin: revoke an API key. */
+  revokeApiKey(id: string, options?: RequestOptions): Promise<ApiResponse<unknown>> {
+    return this.#json({ method: 'DELETE', path: `/api/v1/admin/keys/${enc(id)}`, ...options });
+  }
+
+  /**
+   * Starts a run and returns at once with its `run_id`. Inputs go as multipart/form-data, streamed (files
+   * are never read into memory). The POST carries an `Idempotency-Key`, reused on every retry, so a retry
+   * can never start a second run.
+   */
+  executeWorkflow<Id extends string>(
+    workflowId: Id,
+    data: WorkflowInputsOf<Registry, Id>,
+    groupId?: string,
+    options?: RequestOptions,
+  ): Promise<ApiResponse<ExecuteWorkflowResponseData>> {
+    const { body, contentType } = encodeMultipart(data as WorkflowInput);
+    return this.#json({
+      method: 'POST',
+      path: '/api/v1/runs',
+      query: { workflow_id: workflowId, group_id: groupId },
+      body,
+      contentType,
+      ...options,
+      idempotencyKey: options?.idempotencyKey ?? randomId(),
+    });
+  }
+
+  /**
+   * Starts a run and resolves with all its outputs once it completes, always in the 2.0 array format.
+   * Follows the run's event stream when the server has one, else polls every `pollIntervalMs`.
+   * Rejects at once when the run fails or is cancelled, and with a TimeoutError
+   * ("Workflow execution timed out after <ms>ms") after `timeoutMs`.
+   */
+  async executeWorkflowAsync<Id extends string>(
+    workflowId: Id,
+    data: WorkflowInputsOf<Registry, Id>,
+    groupId?: string,
+    pollIntervalMs = 2000,
+    timeoutMs = 600_000,
+    options: ExecuteWorkflowAsyncOptions = {},
+  ): Promise<GetAllOutputsResponse> {
+    const deadline = linkSignal(
+      options.signal,
+      timeoutMs,
+      `Workflow execution timed out after ${timeoutMs}ms`,
+    );
+    const { signal } = deadline;
+    try {
+      const submitted = (await this.executeWorkflow(workflowId, data, groupId, { ...options, signal })).data;
+      const runId = submitted.run_id;
+      options.onIntermediateResponse?.({ type: 'workflow_submitted', runId, data: submitted });
+      const api = {
+        transport: this.#transport,
+        getRun: this.getRun.bind(this),
+        getOutput: this.getOutput.bind(this),
+      };
+      const outputs = await waitForOutputs(api, runId, pollIntervalMs, signal, options);
+      const result: GetAllOutputsResponse = { status: 'success', data: outputs };
+      options.onIntermediateResponse?.({ type: 'completed', runId, data: result });
+      return result;
+    } catch (error) {
+      // Whatever was in flight when the deadline fired, the caller sees the workflow timeout.
+      if (signal.aborted && signal.reason instanceof TimeoutError) throw signal.reason;
+      throw error;
+    } finally {
+      deadline.dispose();
+    }
+  }
+
+  /** `GET /api/v1/runs/output?filename=`: the output, or `null` while it is not ready (HTTP 204). */
+  getOutput(filename: string, options?: RequestOptions): Promise<ApiResponse<OutputData> | null> {
+    return this.#transport.request({
+      method: 'GET',
+      path: '/api/v1/runs/output',
+      query: { filename },
+      ...options,
+    });
+  }
+
+  /** `GET /api/v1/runs/{runId}`: one run record. */
+  getRun(runId: string, options?: RequestOptions): Promise<ApiResponse<RunRecord>> {
+    return this.#get(`/api/v1/runs/${enc(runId)}`, options);
+  }
+
+  /** `GET /api/v1/runs`: runs of a group (or all runs of the team), with paging and sorting. */
+  getRuns(
+    groupId?: string,
+    query: GetRunsQuery = {},
+    options?: RequestOptions,
+  ): Promise<ApiResponse<RunsPage>> {
+    return this.#json({
+      method: 'GET',
+      path: '/api/v1/runs',
+      query: {
+        group_id: groupId,
+        page: query.page,
+        page_size: query.pageSize,
+        sort_by: query.sortBy,
+        sort_order: query.sortOrder,
+      },
+      ...options,
+    });
+  }
+
+  /** `POST /api/v1/runs/{runId}/cancel`. */
+  cancelRun(runId: string, options?: RequestOptions): Promise<ApiResponse<string>> {
+    return this.#json({ method: 'POST', path: `/api/v1/runs/${enc(runId)}/cancel`, ...options });
+  }
+
+  /** Streams a run's events (SSE over fetch), reconnecting and resuming without loss or duplicates. */
+  subscribeRunEvents(runId: string, options?: SubscribeRunEventsOptions) {
+    return subscribeRunEvents(this.#transport, runId, options);
+  }
+
+  /** Opens the WebSocket (`/api/v1/ws`), replacing any open one. Returns a function that disconnects. */
+  connectWebSocket(options: ConnectWebSocketOptions = {}): () => void {
+    this.disconnectWebSocket();
+    const Impl = this.#webSocketImpl ?? (globalThis as { WebSocket?: WebSocketConstructor }).WebSocket;
+    if (!Impl) {
+      throw new FlowScaleError(
+        "No WebSocket implementation: pass webSocketImpl (in Node: import { WebSocket } from 'flowscale/node')",
+        { code: 'no_websocket' },
+      );
+    }
+    const { config } = this.#transport;
+    const headers = {
+      ...config.customHeaders,
+      ...(!config.proxyMode && config.apiKey && { 'X-API-KEY': config.apiKey }),
+    };
+    const url = `${config.baseUrl.replace(/^http/, 'ws')}/api/v1/ws`;
+    const socket = new ReconnectingSocket(
+      { url, Impl, apiKey: config.proxyMode ? undefined : config.apiKey, headers, logger: this.#logger },
+      options,
+    );
+    this.#socket = socket;
+    return () => {
+      socket.close();
+      if (this.#socket === socket) this.#socket = undefined;
+    };
+  }
+
+  /** Sends a message (objects as JSON). Returns false when no connection is open. */
+  sendWebSocketMessage(message: unknown): boolean {
+    return this.#socket?.send(message) ?? false;
+  }
+
+  disconnectWebSocket(): void {
+    this.#socket?.close();
+    this.#socket = undefined;
+  }
+
+  isWebSocketConnected(): boolean {
+    return this.#socket?.connected ?? false;
+  }
+
+  /** Merges headers into those sent with every later request. */
+  updateCustomHeaders(headers: Record<string, string>): void {
+    Object.assign(this.#transport.config.customHeaders, headers);
+  }
+
+  getCustomHeaders(): Record<string, string> {
+    return { ...this.#transport.config.customHeaders };
+  }
+
+  clearCustomHeaders(): void {
+    this.#transport.config.customHeaders = {};
+  }
+
+  setLoggingConfig(enabled: boolean, level?: LogLevel): void {
+    this.#logger.config = { enabled, level: level ?? this.#logger.config.level };
+  }
+
+  getLoggingConfig(): LoggingConfig {
+    return { ...this.#logger.config };
+  }
+
+  #get<T>(path: string, options?: RequestOptions): Promise<T> {
+    return this.#json({ method: 'GET', path, ...options });
+  }
+
+  async #json<T>(call: Call): Promise<T> {
+    return (await this.#transport.request<T>(call)) as T;
+  }
+}
+
+function jsonBody(body: unknown): Pick<Call, 'body' | 'contentType'> {
+  return { body: JSON.stringify(body), contentType: 'application/json' };
+}

@@ -1,0 +1,76 @@
+// A global-registry symbol, so `instanceof` also holds for errors thrown by a second copy of the SDK
+// (duplicate installs, ESM + CJS in one process).
+const LINEAGE = Symbol.for('flowscale.error.lineage');
+
+export interface ErrorDetail {
+  field: string;
+  message: string;
+}
+
+export interface FlowScaleErrorOptions {
+  status?: number;
+  code?: string;
+  details?: unknown;
+  cause?: unknown;
+}
+
+export class FlowScaleError extends Error {
+  /** Stable name used by the cross-install `instanceof` check (class names do not survive minifiers). */
+  static readonly kind: string = 'FlowScaleError';
+  /** HTTP status, when the error came from a response. */
+  readonly status: number | undefined;
+  /** Machine-readable code from the server (`code`) or the SDK (`network_error`, `timeout`, ...). */
+  readonly code: string | undefined;
+  /** Server-provided details (for validation errors: a list of `{field, message}`). */
+  readonly details: unknown;
+
+  constructor(message: string, options: FlowScaleErrorOptions = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    const ctor = new.target as typeof FlowScaleError;
+    this.name = ctor.kind;
+    this.status = options.status;
+    this.code = options.code;
+    this.details = options.details;
+    Object.defineProperty(this, LINEAGE, { value: lineageOf(ctor) });
+  }
+
+  static override [Symbol.hasInstance](value: unknown): boolean {
+    if (Function.prototype[Symbol.hasInstance].call(this, value)) return true;
+    const lineage = (value as Record<symbol, unknown> | null)?.[LINEAGE];
+    return Array.isArray(lineage) && lineage.includes(this.kind);
+  }
+}
+
+function lineageOf(ctor: typeof FlowScaleError): string[] {
+  const kinds: string[] = [];
+  for (let c = ctor; c && c.kind; c = Object.getPrototypeOf(c)) {
+    if (!kinds.includes(c.kind)) kinds.push(c.kind);
+  }
+  return kinds;
+}
+
+/** The request never got an HTTP response (DNS, refused connection, reset, ...). */
+export class NetworkError extends FlowScaleError {
+  static override readonly kind: string = 'NetworkError';
+}
+
+/** A request or a whole workflow run took longer than allowed. The message always contains "timed out". */
+export class TimeoutError extends FlowScaleError {
+  static override readonly kind: string = 'TimeoutError';
+}
+
+/** The server rejected the input (HTTP 400 or 422); `details` lists each bad field as `{field, message}`. */
+export class ValidationError extends FlowScaleError {
+  static override readonly kind: string = 'ValidationError';
+  declare readonly details: ErrorDetail[];
+}
+
+/** A run ended as failed, error or cancelled. `details` is the run's error (`{message, node_id?, node_type?}`). */
+export class RunFailedError extends FlowScaleError {
+  static override readonly kind: string = 'RunFailedError';
+  readonly runId: string;
+  constructor(message: string, runId: string, options: FlowScaleErrorOptions = {}) {
+    super(message, options);
+    this.runId = runId;
+  }
+}

@@ -1,0 +1,63 @@
+import { TimeoutError } from './errors';
+
+/**
+ * Every deliberate wait of the SDK (retry backoff, poll interval, reconnect backoff) goes through
+ * `timing.delay`. It is an object property so tests can record the scheduled delays instead of sleeping.
+ */
+export const timing = {
+  delay(ms: number, signal?: AbortSignal): Promise<void> {
+    return new Promise((resolve, reject) => {
+      if (signal?.aborted) return reject(signal.reason);
+      const onAbort = () => {
+        clearTimeout(timer);
+        reject(signal?.reason);
+      };
+      const timer = setTimeout(() => {
+        signal?.removeEventListener('abort', onAbort);
+        resolve();
+      }, ms);
+      signal?.addEventListener('abort', onAbort, { once: true });
+    });
+  },
+};
+
+export interface LinkedSignal {
+  signal: AbortSignal;
+  /** Stops the timer only (a streamed body outlives the connect timeout but still follows the parent). */
+  clearTimer(): void;
+  /** Stops the timer and detaches from the parent signal (long-lived parents must not keep us alive). */
+  dispose(): void;
+}
+
+/**
+ * An AbortSignal that fires when `parent` aborts (with the parent's reason) or after `timeoutMs`
+ * (with a TimeoutError carrying `message`). `timeoutMs` of 0 or less means no timer.
+ */
+export function linkSignal(
+  parent: AbortSignal | undefined,
+  timeoutMs: number,
+  message: string,
+): LinkedSignal {
+  const controller = new AbortController();
+  const onAbort = () => controller.abort(parent?.reason);
+  if (parent?.aborted) onAbort();
+  else parent?.addEventListener('abort', onAbort, { once: true });
+  const timer =
+    timeoutMs > 0
+      ? setTimeout(() => controller.abort(new TimeoutError(message, { code: 'timeout' })), timeoutMs)
+      : undefined;
+  return {
+    signal: controller.signal,
+    clearTimer: () => clearTimeout(timer),
+    dispose() {
+      clearTimeout(timer);
+      parent?.removeEventListener('abort', onAbort);
+    },
+  };
+}
+
+/** 16 random bytes as hex: idempotency keys and multipart boundaries (works without a secure context). */
+export function randomId(): string {
+  const bytes = crypto.getRandomValues(new Uint8Array(16));
+  return Array.from(bytes, (b) => b.toString(16).padStart(2, '0')).join('');
+}

@@ -1,0 +1,193 @@
+import { isWebStream } from '../uploads/uploadable';
+import { type ErrorDetail, FlowScaleError, NetworkError, TimeoutError, ValidationError } from './errors';
+import type { Logger } from './logger';
+import type { FetchLike, RequestOptions } from './options';
+import { backoffDelay, retryDelayFor } from './retry';
+import { linkSignal, timing } from './timing';
+
+export type Query = Record<string, string | number | null | undefined>;
+
+export interface Call extends RequestOptions {
+  method: string;
+  path: string;
+  query?: Query;
+  body?: BodyInit;
+  contentType?: string;
+}
+
+export interface TransportConfig {
+  baseUrl: string;
+  apiKey: string | undefined;
+  proxyMode: boolean;
+  customHeaders: Record<string, string>;
+  timeout: number;
+  retries: number;
+  retryDelay: number;
+  userAgent: string | undefined;
+  httpAgent: unknown;
+  fetchImpl: FetchLike | undefined;
+  logger: Logger;
+}
+
+export interface OpenResponse {
+  response: Response;
+  /** Aborts when the caller aborts or (while it runs) the timeout fires. */
+  signal: AbortSignal;
+  /** Detaches from the caller's signal; call it once the body is consumed or abandoned. */
+  dispose(): void;
+}
+
+const IDEMPOTENT = new Set(['GET', 'HEAD', 'PUT', 'DELETE', 'OPTIONS']);
+
+/** Fetch, headers, timeouts, retries and error mapping. The client's methods stay one-liners on top. */
+export class Transport {
+  readonly config: TransportConfig;
+
+  constructor(config: TransportConfig) {
+    this.config = config;
+  }
+
+  /** A JSON call. Resolves to the parsed body, or `null` for 204 No Content. */
+  async request<T>(call: Call): Promise<T | null> {
+    const { response, signal, dispose } = await this.open(call, true);
+    try {
+      if (response.status === 204) return null;
+      const text = await response.text();
+      return (text ? JSON.parse(text) : null) as T;
+    } catch (error) {
+      throw this.#failure(signal.aborted ? signal.reason : error, call);
+    } finally {
+      dispose();
+    }
+  }
+
+  /**
+   * Sends `call` with retries and returns the first successful response with its body unread (the
+   * timeout covers only the wait for headers when `bodyInTimeout` is false, as for event streams).
+   */
+  async open(call: Call, bodyInTimeout = false): Promise<OpenResponse> {
+    const { retries, retryDelay, logger } = this.config;
+    // A streamed body can be read once; an idempotency key makes a POST safe to repeat.
+    const replayable = !isWebStream(call.body);
+    const safe = IDEMPOTENT.has(call.method) || call.idempotencyKey !== undefined;
+    for (let attempt = 1; ; attempt++) {
+      let delay: number | undefined;
+      let failure: unknown;
+      try {
+        const opened = await this.#attempt(call, bodyInTimeout);
+        const { status } = opened.response;
+        if (opened.response.ok) return opened;
+        failure = await this.#httpError(opened.response);
+        opened.dispose();
+        if (safe || status === 429)
+          delay = retryDelayFor(status, opened.response.headers.get('retry-after'), attempt, retryDelay);
+      } catch (error) {
+        failure = this.#failure(error, call);
+        if (safe && (failure instanceof NetworkError || failure instanceof TimeoutError)) {
+          delay = backoffDelay(attempt, retryDelay);
+        }
+      }
+      if (delay === undefined || attempt > retries || !replayable || call.signal?.aborted) throw failure;
+      logger.log(
+        'warn',
+        `${call.method} ${call.path} failed (${(failure as Error).message}); retry ${attempt}/${retries} in ${delay}ms`,
+      );
+      await timing.delay(delay, call.signal);
+    }
+  }
+
+  async #attempt(call: Call, bodyInTimeout: boolean): Promise<OpenResponse> {
+    const { config } = this;
+    const timeout = call.timeout ?? config.timeout;
+    const link = linkSignal(call.signal, timeout, `Request timed out after ${timeout}ms`);
+    const init: RequestInit & Record<string, unknown> = {
+      method: call.method,
+      headers: this.#headers(call),
+      body: call.body,
+      signal: link.signal,
+    };
+    // Node's fetch refuses a streamed request body unless it is told the body is sent half-duplex.
+    if (isWebStream(call.body)) init.duplex = 'half';
+    const agent = config.httpAgent as { dispatch?: unknown } | undefined;
+    if (agent) init[typeof agent.dispatch === 'function' ? 'dispatcher' : 'agent'] = agent;
+    const fetchImpl = config.fetchImpl ?? globalThis.fetch;
+    config.logger.log('debug', `${call.method} ${call.path}`);
+    try {
+      const response = await fetchImpl(this.url(call.path, call.query), init);
+      if (!bodyInTimeout) link.clearTimer();
+      return { response, signal: link.signal, dispose: link.dispose };
+    } catch (error) {
+      link.dispose();
+      // Whatever fetch threw, the signal says why: our timer, the caller's abort, or the network.
+      throw link.signal.aborted ? link.signal.reason : error;
+    }
+  }
+
+  url(path: string, query?: Query): string {
+    let url = this.config.baseUrl + path;
+    if (query) {
+      const params = new URLSearchParams();
+      for (const [k, v] of Object.entries(query)) if (v != null) params.set(k, String(v));
+      const qs = params.toString();
+      if (qs) url += `?${qs}`;
+    }
+    return url;
+  }
+
+  #headers(call: Call): Record<string, string> {
+    const { config } = this;
+    const headers: Record<string, string> = {
+      Accept: 'application/json',
+      ...config.customHeaders,
+      ...call.headers,
+    };
+    if (call.contentType) headers['Content-Type'] = call.contentType;
+    if (call.idempotencyKey) headers['Idempotency-Key'] = call.idempotencyKey;
+    if (config.userAgent) headers['User-Agent'] = config.userAgent;
+    if (!config.proxyMode && config.apiKey) headers['X-API-KEY'] = config.apiKey;
+    return headers;
+  }
+
+  /** Maps anything thrown around fetch to the SDK's error tree; the caller's abort reason passes through. */
+  #failure(error: unknown, call: Call): unknown {
+    if (error instanceof FlowScaleError) return error;
+    if (call.signal?.aborted && error === call.signal.reason) return error;
+    const reason = this.config.logger.redact(error instanceof Error ? error.message : String(error));
+    if (error instanceof SyntaxError)
+      return new FlowScaleError(`Invalid JSON in response: ${reason}`, { code: 'invalid_response' });
+    return new NetworkError(`Network error on ${call.method} ${call.path}: ${reason}`, {
+      code: 'network_error',
+      cause: error,
+    });
+  }
+
+  async #httpError(response: Response): Promise<FlowScaleError> {
+    const text = await response.text().catch(() => '');
+    let body: Record<string, unknown> = {};
+    try {
+      body = JSON.parse(text) ?? {};
+    } catch {}
+    const errors = body.errors ?? (typeof body.detail === 'string' ? body.detail : undefined);
+    const reason = Array.isArray(errors)
+      ? errors.join('; ')
+      : ((errors as string | undefined) ?? text.slice(0, 500));
+    const message = this.config.logger.redact(
+      `HTTP Error ${response.status} ${response.statusText} - ${reason}`,
+    );
+    const code = typeof body.code === 'string' ? body.code : undefined;
+    const options = { status: response.status, code, details: body.details ?? fastApiDetails(body.detail) };
+    if (response.status === 400 || response.status === 422) {
+      return new ValidationError(message, { ...options, details: options.details ?? [] });
+    }
+    return new FlowScaleError(message, options);
+  }
+}
+
+/** FastAPI's 422 body `{detail: [{loc, msg}]}` as `{field, message}` pairs. */
+function fastApiDetails(detail: unknown): ErrorDetail[] | undefined {
+  if (!Array.isArray(detail)) return undefined;
+  return detail.map((d: { loc?: unknown[]; msg?: string }) => ({
+    field: (d.loc ?? []).filter((p) => p !== 'body').join('.'),
+    message: d.msg ?? '',
+  }));
+}

@@ -1,0 +1,56 @@
+import type { Transport } from '../core/transport';
+import type { RunEventMessage } from '../types/api';
+import { followRunEvents } from './events';
+
+export interface SubscribeRunEventsOptions {
+  /** Replay from this sequence number (inclusive). */
+  fromSeq?: number;
+  signal?: AbortSignal;
+  onOpen?: (response: Response) => void;
+  onEvent?: (event: RunEventMessage) => void;
+  /** Called once if the stream fails for good (after reconnect attempts). */
+  onError?: (error: unknown) => void;
+  onClose?: () => void;
+}
+
+export interface RunEventSubscription {
+  /** Aborts the stream. */
+  close(): void;
+  /** Resolves when the stream ends: terminal event, `close()`, abort, or a final error (given to onError). */
+  done: Promise<void>;
+}
+
+export function subscribeRunEvents(
+  transport: Transport,
+  runId: string,
+  options: SubscribeRunEventsOptions = {},
+): RunEventSubscription {
+  const controller = new AbortController();
+  const { signal } = options;
+  const onAbort = () => controller.abort(signal?.reason);
+  if (signal?.aborted) onAbort();
+  else signal?.addEventListener('abort', onAbort, { once: true });
+  const done = followRunEvents(transport, runId, {
+    fromSeq: options.fromSeq,
+    signal: controller.signal,
+    onOpen: options.onOpen,
+    onEvent: (event) => options.onEvent?.(event),
+  })
+    .then(
+      () => {},
+      (error) => {
+        if (controller.signal.aborted) return;
+        if (options.onError) options.onError(error);
+        else
+          transport.config.logger.log(
+            'error',
+            `Run ${runId} event stream failed: ${(error as Error).message}`,
+          );
+      },
+    )
+    .finally(() => {
+      signal?.removeEventListener('abort', onAbort);
+      options.onClose?.();
+    });
+  return { close: () => controller.abort(), done };
+}

@@ -1,0 +1,167 @@
+import { FlowScaleError, NetworkError, RunFailedError, TimeoutError } from '../core/errors';
+import type { RequestOptions } from '../core/options';
+import { RETRY_STATUSES } from '../core/retry';
+import { timing } from '../core/timing';
+import type { Transport } from '../core/transport';
+import type {
+  ApiResponse,
+  ExecuteWorkflowResponseData,
+  GetAllOutputsResponse,
+  OutputData,
+  OutputEntry,
+  RunEvent,
+  RunRecord,
+} from '../types/api';
+import { followRunEvents } from './events';
+
+/** What `onIntermediateResponse` receives, in both event-stream and polling mode. */
+export type AsyncUpdate =
+  | { type: 'workflow_submitted'; runId: string; data: ExecuteWorkflowResponseData }
+  | { type: 'run_status'; runId: string; status: string; progress?: number; data: RunRecord | RunEvent }
+  | { type: 'output_status'; runId: string; filename: string; ready: boolean; data: OutputData | null }
+  | { type: 'poll_retry'; runId: string; attempt: number; delayMs: number; error: unknown }
+  | { type: 'completed'; runId: string; data: GetAllOutputsResponse };
+
+export interface ExecuteWorkflowAsyncOptions extends RequestOptions {
+  onIntermediateResponse?: (update: AsyncUpdate) => void;
+  /**
+   * How to wait: `auto` follows the run's event stream and falls back to polling when the server has
+   * none; `poll` always polls (the original behaviour); `sse` never falls back. @default 'auto'
+   */
+  mode?: 'auto' | 'sse' | 'poll';
+}
+
+export interface RunApi {
+  transport: Transport;
+  getRun(runId: string, options: RequestOptions): Promise<ApiResponse<RunRecord>>;
+  getOutput(filename: string, options: RequestOptions): Promise<ApiResponse<OutputData> | null>;
+}
+
+const FAILED = new Set(['failed', 'error', 'cancelled']);
+
+interface WaitContext {
+  api: RunApi;
+  runId: string;
+  pollIntervalMs: number;
+  signal: AbortSignal;
+  request: RequestOptions;
+  emit: (update: AsyncUpdate) => void;
+}
+
+/** Waits for a submitted run and collects every output: event stream first, polling as the fallback. */
+export async function waitForOutputs(
+  api: RunApi,
+  runId: string,
+  pollIntervalMs: number,
+  signal: AbortSignal,
+  options: ExecuteWorkflowAsyncOptions,
+): Promise<OutputEntry[]> {
+  const { onIntermediateResponse, mode = 'auto', signal: _s, ...request } = options;
+  const emit = (update: AsyncUpdate) => onIntermediateResponse?.(update);
+  const ctx: WaitContext = { api, runId, pollIntervalMs, signal, request, emit };
+  if (mode !== 'poll') {
+    try {
+      return await followToEnd(ctx);
+    } catch (error) {
+      if (mode === 'sse' || error instanceof RunFailedError || signal.aborted) throw error;
+      api.transport.config.logger.log(
+        'debug',
+        `Run ${runId}: no event stream (${(error as Error).message}); polling`,
+      );
+    }
+  }
+  return poll(ctx);
+}
+
+async function followToEnd(ctx: WaitContext): Promise<OutputEntry[]> {
+  const { api, runId, emit } = ctx;
+  // Outputs are fetched as soon as each is announced, so completion costs no extra round trip.
+  const fetched = new Map<string, Promise<OutputEntry>>();
+  const fetchOutput = (filename: string) => {
+    if (fetched.has(filename)) return;
+    const pending = collectOne(ctx, filename);
+    // Awaited later by Promise.all; until then a rejection must not count as unhandled.
+    pending.catch(() => {});
+    fetched.set(filename, pending);
+  };
+  const last = await followRunEvents(api.transport, runId, {
+    signal: ctx.signal,
+    onEvent: ({ data }) => {
+      if (data.type === 'output.ready' && data.output) {
+        emit({ type: 'output_status', runId, filename: data.output.filename, ready: true, data: null });
+        fetchOutput(data.output.filename);
+      } else {
+        emit({ type: 'run_status', runId, status: data.status, progress: data.progress, data });
+      }
+    },
+  });
+  if (last.type !== 'run.completed')
+    throw runFailed(runId, last.type === 'run.cancelled' ? 'cancelled' : 'failed', last.error);
+  for (const output of last.outputs ?? []) fetchOutput(output.filename);
+  return Promise.all(fetched.values());
+}
+
+/** Fetches one announced output; keeps asking while the server still answers 204. */
+async function collectOne(ctx: WaitContext, filename: string): Promise<OutputEntry> {
+  for (;;) {
+    const output = await ctx.api.getOutput(filename, { ...ctx.request, signal: ctx.signal });
+    if (output) return { filename, ...output.data };
+    await timing.delay(ctx.pollIntervalMs, ctx.signal);
+  }
+}
+
+/** The documented polling: getRun, then getOutput for every output name not collected yet. */
+async function poll(ctx: WaitContext): Promise<OutputEntry[]> {
+  const { api, runId, emit, signal } = ctx;
+  const collected = new Map<string, OutputEntry>();
+  for (let attempt = 1; ; attempt++) {
+    try {
+      const run = (await api.getRun(runId, { ...ctx.request, signal })).data;
+      emit({ type: 'run_status', runId, status: run.status, progress: run.progress, data: run });
+      if (FAILED.has(run.status)) throw runFailed(runId, run.status, run.error);
+      const names = run.output_names ?? [];
+      for (const name of names) {
+        if (collected.has(name)) continue;
+        const output = await api.getOutput(name, { ...ctx.request, signal });
+        const filename = storedName(run, name);
+        emit({ type: 'output_status', runId, filename, ready: !!output, data: output?.data ?? null });
+        if (output) collected.set(name, { filename, ...output.data });
+      }
+      const done = names.length > 0 ? collected.size === names.length : run.status === 'completed';
+      if (done) return names.map((name) => collected.get(name)!);
+    } catch (error) {
+      if (!isTransient(error) || signal.aborted) throw error;
+      emit({ type: 'poll_retry', runId, attempt, delayMs: ctx.pollIntervalMs, error });
+    }
+    await timing.delay(ctx.pollIntervalMs, signal);
+  }
+}
+
+/** The stored file name (with extension) for an output name, when the run already lists it. */
+function storedName(run: RunRecord, name: string): string {
+  return run.outputs?.find((o) => o.filename.startsWith(name))?.filename ?? name;
+}
+
+function isTransient(error: unknown): boolean {
+  if (error instanceof NetworkError || error instanceof TimeoutError) return true;
+  return (
+    error instanceof FlowScaleError &&
+    !(error instanceof RunFailedError) &&
+    RETRY_STATUSES.has(error.status ?? 0)
+  );
+}
+
+function runFailed(
+  runId: string,
+  status: string,
+  error: RunEvent['error'] | null | undefined,
+): RunFailedError {
+  const where = error?.node_id
+    ? ` at node ${error.node_id}${error.node_type ? ` (${error.node_type})` : ''}`
+    : '';
+  const message =
+    status === 'cancelled'
+      ? `Run ${runId} was cancelled`
+      : `Run ${runId} failed${where}: ${error?.message ?? status}`;
+  return new RunFailedError(message, runId, { code: `run_${status}`, details: error ?? undefined });
+}

@@ -1,0 +1,134 @@
+import { randomId } from '../core/timing';
+import {
+  isBlob,
+  isNodeReadable,
+  isStreamInput,
+  isWebStream,
+  type NodeReadableLike,
+  type WorkflowInput,
+} from './uploadable';
+
+export interface MultipartBody {
+  body: Blob | ReadableStream<Uint8Array>;
+  contentType: string;
+}
+
+type Piece = string | Blob | Uint8Array | ReadableStream<Uint8Array> | NodeReadableLike;
+
+const encoder = new TextEncoder();
+
+/**
+ * Encodes workflow inputs as multipart/form-data without reading any file into memory.
+ *
+ * Without stream inputs the body is a Blob composed of the parts: fetch streams it lazily, it can be
+ * re-sent on retry, it has a Content-Length, and browsers can send it over HTTP/1.1. With a stream input
+ * the body is a ReadableStream that pulls one chunk at a time (constant memory, but sent only once).
+ */
+export function encodeMultipart(inputs: WorkflowInput): MultipartBody {
+  const boundary = `----flowscale${randomId()}`;
+  const pieces: Piece[] = [];
+  for (const [name, value] of Object.entries(inputs)) {
+    for (const item of Array.isArray(value) ? value : [value]) {
+      if (item == null) continue;
+      pieces.push(...partOf(boundary, name, item));
+    }
+  }
+  pieces.push(`--${boundary}--\r\n`);
+  const contentType = `multipart/form-data; boundary=${boundary}`;
+  if (!pieces.some(isStreamInput)) {
+    return {
+      body: new Blob(
+        pieces.map((p) => (typeof p === 'string' || isBlob(p) ? p : toArrayBufferView(p as Uint8Array))),
+      ),
+      contentType,
+    };
+  }
+  return { body: streamOf(pieces), contentType };
+}
+
+function partOf(boundary: string, name: string, value: unknown): Piece[] {
+  const head = `--${boundary}\r\nContent-Disposition: form-data; name="${escapeName(name)}"`;
+  const file = fileOf(value);
+  if (!file) {
+    const text = typeof value === 'object' ? JSON.stringify(value) : String(value);
+    return [`${head}\r\n\r\n${text}\r\n`];
+  }
+  const filename = escapeName(file.name || name);
+  return [`${head}; filename="${filename}"\r\nContent-Type: ${file.type}\r\n\r\n`, file.content, '\r\n'];
+}
+
+interface FilePart {
+  name: string;
+  type: string;
+  content: Blob | Uint8Array | ReadableStream<Uint8Array> | NodeReadableLike;
+}
+
+function fileOf(value: unknown): FilePart | undefined {
+  const octet = 'application/octet-stream';
+  if (isBlob(value)) return { name: (value as File).name ?? '', type: value.type || octet, content: value };
+  if (value instanceof ArrayBuffer) return { name: '', type: octet, content: new Uint8Array(value) };
+  if (ArrayBuffer.isView(value)) {
+    return {
+      name: '',
+      type: octet,
+      content: new Uint8Array(value.buffer, value.byteOffset, value.byteLength),
+    };
+  }
+  if (isWebStream(value)) return { name: '', type: octet, content: value };
+  if (isNodeReadable(value)) {
+    const path = typeof value.path === 'string' ? value.path : '';
+    return { name: path.split(/[\\/]/).pop() ?? '', type: octet, content: value };
+  }
+  return undefined;
+}
+
+// Blob parts must be ArrayBuffer-backed views for TypeScript's DOM types; the bytes are not copied here.
+const toArrayBufferView = (bytes: Uint8Array) => bytes as Uint8Array<ArrayBuffer>;
+
+/** Per the HTML form encoding: quotes and line breaks in names are percent-encoded. */
+const escapeName = (name: string) => name.replace(/"/g, '%22').replace(/\r/g, '%0D').replace(/\n/g, '%0A');
+
+function streamOf(pieces: Piece[]): ReadableStream<Uint8Array> {
+  return iterableToStream(chunksOf(pieces));
+}
+
+async function* chunksOf(pieces: Piece[]): AsyncGenerator<Uint8Array> {
+  for (const piece of pieces) {
+    if (typeof piece === 'string') yield encoder.encode(piece);
+    else if (piece instanceof Uint8Array) yield piece;
+    else yield* bytesOf(isBlob(piece) ? piece.stream() : piece);
+  }
+}
+
+async function* bytesOf(source: ReadableStream<Uint8Array> | NodeReadableLike): AsyncGenerator<Uint8Array> {
+  if (isNodeReadable(source)) {
+    for await (const chunk of source) yield typeof chunk === 'string' ? encoder.encode(chunk) : chunk;
+    return;
+  }
+  // getReader rather than async iteration: Safari's ReadableStream is not async iterable.
+  const reader = source.getReader();
+  try {
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) return;
+      yield value;
+    }
+  } finally {
+    reader.releaseLock();
+  }
+}
+
+/** A pull-based stream: the next chunk is produced only when fetch asks for it (backpressure). */
+export function iterableToStream(source: AsyncIterable<Uint8Array>): ReadableStream<Uint8Array> {
+  const iterator = source[Symbol.asyncIterator]();
+  return new ReadableStream<Uint8Array>({
+    async pull(controller) {
+      const { done, value } = await iterator.next();
+      if (done) controller.close();
+      else controller.enqueue(value);
+    },
+    async cancel() {
+      await iterator.return?.();
+    },
+  });
+}

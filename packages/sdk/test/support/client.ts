@@ -1,0 +1,40 @@
+import { vi } from 'vitest';
+import { timing } from '../../src/core/timing';
+import { FlowscaleAPI, type FlowscaleConfig } from '../../src/index';
+import type { ContractServer } from './contract-server';
+
+/** A client for the contract server, quiet and with fast retries unless a test says otherwise. */
+export function clientFor(server: ContractServer, config: FlowscaleConfig = {}) {
+  return new FlowscaleAPI({
+    apiKey: server.apiKey,
+    baseUrl: server.url,
+    enableLogging: false,
+    retryDelay: 5,
+    ...config,
+  });
+}
+
+/**
+ * Records every delay the SDK schedules (retry backoff, poll interval, reconnects) and runs it after at
+ * most `capMs`, so tests check the timing decisions without sleeping through them (like ky's tests).
+ */
+export function recordDelays(capMs = 1) {
+  const delays: number[] = [];
+  const real = timing.delay;
+  const spy = vi.spyOn(timing, 'delay').mockImplementation((ms, signal) => {
+    delays.push(ms);
+    return real(Math.min(ms, capMs), signal);
+  });
+  return { delays, restore: () => spy.mockRestore() };
+}
+
+/** Captures console output of the SDK's logger. */
+export function captureConsole() {
+  const lines: string[] = [];
+  const spies = (['debug', 'info', 'warn', 'error', 'log'] as const).map((level) =>
+    vi.spyOn(console, level).mockImplementation((...args: unknown[]) => {
+      lines.push(args.map(String).join(' '));
+    }),
+  );
+  return { lines, restore: () => spies.forEach((s) => s.mockRestore()) };
+}
