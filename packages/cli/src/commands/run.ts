@@ -1,3 +1,4 @@
+import { relative } from 'node:path';
 import { type Command, InvalidArgumentError } from 'commander';
 import { type SavedOutput, saveOutput } from '../download';
 import { CliError, ExitCode } from '../exit-codes';
@@ -105,7 +106,9 @@ export function registerRun(program: Command, context: ContextFactory): void {
         for (const o of run.outputs ?? []) saved.push(await saveOutput(ctx, o.filename, opts.out));
         out.result({ run_id: runId, workflow_id: wf.id, status: 'completed', outputs: saved }, () => {
           out.info(`${out.errColor.green('✓')} completed in ${seconds}s`);
-          for (const s of saved) out.line(`${s.path}  ${out.color.dim(formatBytes(s.size))}`);
+          for (const s of saved) {
+            out.line(`${relative(ctx.io.cwd, s.path) || s.path}  ${out.color.dim(formatBytes(s.size))}`);
+          }
         });
       }),
     );
