@@ -55,29 +55,31 @@ describe.each(ADAPTERS)('proxy through %s', (adapter: AdapterName) => {
     return served;
   }
 
-  it('passes an uploaded image through intact and returns the processed output', async () => {
+  it('passes an uploaded image through intact and serves the output through the proxy', async () => {
     const client = sdk(proxy.url, aliceJwt);
-    const submitted = await client.executeWorkflow('invert-image', {
-      image_1: new Blob([png as BlobPart], { type: 'image/png' }),
-    });
-    const runId = submitted.data.run_id;
     const result = await client.executeWorkflowAsync('invert-image', {
       image_1: new Blob([png as BlobPart], { type: 'image/png' }),
     });
     expect(result.status).toBe('success');
-    const output = result.data[0]!;
-    // The signed download URL needs no key; fetch it as a browser would.
-    const outputPng = new Uint8Array(await (await fetch(output.download_url!)).arrayBuffer());
+    const downloadUrl = result.data[0]!.download_url!;
+    // The signed link points at the proxy, so the upstream can stay private; it needs no token.
+    expect(downloadUrl.startsWith(`${proxy.url}/api/v1/files/`)).toBe(true);
+    upstream.recorder.clear();
+    const outputPng = new Uint8Array(await (await fetch(downloadUrl)).arrayBuffer());
+    expect(upstream.recorder.seen.map((s) => s.path.split('?')[0])).toEqual([new URL(downloadUrl).pathname]);
+
+    // Every pixel inverted proves the upload arrived byte for byte.
     const [input, inverted] = await Promise.all([rgbPixels(png), rgbPixels(outputPng)]);
     expect(inverted.length).toBe(input.length);
     expect(inverted.every((v, i) => v === 255 - input[i]!)).toBe(true);
 
-    // The upload reached the server byte for byte.
-    const run = await client.getRun(runId);
-    const stored = run.data.inputs?.find((i) => i.path === 'image_1');
-    expect(stored?.url).toBeTruthy();
-    const storedBytes = new Uint8Array(await (await fetch(stored!.url!)).arrayBuffer());
-    expect(Buffer.from(storedBytes).equals(Buffer.from(png))).toBe(true);
+    // A tampered or unsigned link is refused (the first by the upstream, the second before it).
+    const tampered = await fetch(downloadUrl.replace(/signature=[^&]+/, 'signature=AAAA'));
+    expect(tampered.status).toBeGreaterThanOrEqual(400);
+    upstream.recorder.clear();
+    const unsigned = await fetch(downloadUrl.split('?')[0]!);
+    expect(unsigned.status).toBe(401);
+    expect(upstream.recorder.seen).toEqual([]);
   });
 
   it('streams run events while the run is still going', async () => {

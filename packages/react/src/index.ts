@@ -1,5 +1,5 @@
 export { reduceRunEvent } from './core/reduce';
-export { RunStore, type RunStoreOptions } from './core/run-store';
+export { RunStore } from './core/run-store';
 export {
   type FlowScaleClient,
   IDLE_RUN,

@@ -1,4 +1,5 @@
 import { limitBody } from './body-limit';
+import { rewriteDownloadUrls } from './downloads';
 import { errorResponse } from './errors';
 import { clientResponseHeaders, upstreamRequestHeaders } from './headers';
 import { createRateLimiter, type RateLimitOptions } from './rate-limit';
@@ -40,6 +41,13 @@ export interface FlowScaleProxyOptions {
   prefix?: string;
   /** Extra request headers to forward upstream (the caller's credentials never are). */
   forwardHeaders?: readonly string[];
+  /**
+   * Public base URL of the proxy (origin plus prefix), used to point signed download URLs at the
+   * proxy. Default: the origin of each request plus `prefix`. Set `rewriteDownloadUrls: false` to
+   * hand out the upstream's URLs unchanged.
+   */
+  publicUrl?: string;
+  rewriteDownloadUrls?: boolean;
   /** fetch used for upstream calls. */
   fetch?: typeof fetch;
   /** Called with unexpected failures (upstream unreachable, catalogue lookups); never with the key. */
@@ -67,6 +75,7 @@ export function createFlowScaleProxy(options: FlowScaleProxyOptions): FlowScaleP
       : createRateLimiter(options.rateLimit ?? { limit: 120, windowMs: 60_000 });
   const forwardHeaders = options.forwardHeaders ?? [];
   const report = options.onError ?? (() => {});
+  const rewriteDownloads = options.rewriteDownloadUrls ?? true;
 
   const upstreamUrl = (pathAndQuery: string) =>
     new URL(`${upstreamBase}${pathAndQuery}`, `${upstream.protocol}//${upstream.host}`);
@@ -96,10 +105,17 @@ export function createFlowScaleProxy(options: FlowScaleProxyOptions): FlowScaleP
     const { route } = match;
 
     let caller: Caller | null | undefined;
-    try {
-      caller = await options.authenticate(request, context);
-    } catch {
-      caller = null;
+    if (route.public) {
+      // Signed download links are their own credential; unsigned ones never reach the upstream.
+      caller = url.searchParams.has('signature')
+        ? { id: `address:${context.clientAddress ?? 'unknown'}` }
+        : null;
+    } else {
+      try {
+        caller = await options.authenticate(request, context);
+      } catch {
+        caller = null;
+      }
     }
     if (!caller || typeof caller.id !== 'string' || !caller.id) {
       return errorResponse(401, 'unauthorized', 'Missing or invalid credentials', {
@@ -178,10 +194,17 @@ export function createFlowScaleProxy(options: FlowScaleProxyOptions): FlowScaleP
     }
 
     const headers = clientResponseHeaders(upstreamResponse.headers);
-    if (gate && route.operation === 'workflows' && !route.workflow && upstreamResponse.ok) {
-      const filtered = gate.filterList(await upstreamResponse.json().catch(() => null));
+    const isJson = upstreamResponse.ok && /\bjson\b/.test(upstreamResponse.headers.get('content-type') ?? '');
+    const filterList = gate && route.operation === 'workflows' && !route.workflow;
+    const rewrite = rewriteDownloads && (route.operation === 'output' || route.operation === 'getRun');
+    if (isJson && (filterList || rewrite)) {
+      // Small JSON replies only; uploads, files and event streams are never buffered.
+      let json: unknown = await upstreamResponse.json().catch(() => null);
+      if (filterList) json = gate.filterList(json);
+      if (rewrite)
+        json = rewriteDownloadUrls(json, options.publicUrl?.replace(/\/+$/, '') ?? `${url.origin}${prefix}`);
       headers.delete('content-length');
-      return new Response(JSON.stringify(filtered), { status: upstreamResponse.status, headers });
+      return new Response(JSON.stringify(json), { status: upstreamResponse.status, headers });
     }
     return new Response(upstreamResponse.body, {
       status: upstreamResponse.status,

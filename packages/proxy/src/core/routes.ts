@@ -9,6 +9,7 @@ export const OPERATIONS = [
   'cancel',
   'output',
   'events',
+  'download',
 ] as const;
 
 export type Operation = (typeof OPERATIONS)[number];
@@ -18,6 +19,8 @@ export interface Route {
   /** The workflow named in the path (`GET /api/v1/comfy/workflows/{idOrName}`). */
   workflow?: string;
   runId?: string;
+  /** Authorised by the upstream's own URL signature rather than by `authenticate`. */
+  public?: boolean;
 }
 
 export type RouteMatch = { route: Route } | { error: 'not_found' | 'method_not_allowed' };
@@ -44,6 +47,8 @@ export function matchRoute(method: string, path: string): RouteMatch {
   if (a === 'comfy' && b === 'workflows' && rest.length === 3 && c) {
     return is({ operation: 'workflows', workflow: c }, read);
   }
+  // Signed output downloads: the signature in the query is the credential, so <img src> works.
+  if (a === 'files' && rest.length === 2 && b) return is({ operation: 'download', public: true }, read);
   if (a !== 'runs') return { error: 'not_found' };
   if (rest.length === 1)
     return method === 'POST' ? { route: { operation: 'run' } } : is({ operation: 'getRuns' }, read);

@@ -1,14 +1,7 @@
-import type { RunEvent } from 'flowscale';
+import type { RunEvent, WorkflowInput } from 'flowscale';
 import { reduceRunEvent } from './reduce';
 import { Store } from './store';
 import { type FlowScaleClient, IDLE_RUN, isTerminal, type RunOutput, type RunSnapshot } from './types';
-
-export interface RunStoreOptions {
-  /** Reconnect attempts after the event stream drops before giving up. Default 5. */
-  maxReconnects?: number;
-  /** Base delay of the reconnect backoff in ms. Default 500. */
-  reconnectDelayMs?: number;
-}
 
 interface StreamHandle {
   close(): void;
@@ -16,27 +9,21 @@ interface StreamHandle {
 
 /**
  * Follows one run through its SSE event stream. The stream is open only while someone subscribes
- * and the run is unfinished; on every (re)open it replays from the last applied event, so an
- * unmount/remount, a dropped connection or a page reload all resume without losing events.
+ * and the run is unfinished; every (re)open replays from the event after the last one applied, so
+ * an unmount/remount or a page reload resumes without losing events (dropped connections are
+ * resumed by the SDK itself).
  */
 export class RunStore extends Store<RunSnapshot> {
   protected state: RunSnapshot;
   private stream: StreamHandle | null = null;
-  private reconnectTimer: ReturnType<typeof setTimeout> | null = null;
-  private reconnects = 0;
   private generation = 0;
-  private readonly maxReconnects: number;
-  private readonly reconnectDelayMs: number;
 
   constructor(
     private readonly client: FlowScaleClient,
     runId: string | null = null,
-    options: RunStoreOptions = {},
   ) {
     super();
     this.state = runId ? { ...IDLE_RUN, runId } : IDLE_RUN;
-    this.maxReconnects = options.maxReconnects ?? 5;
-    this.reconnectDelayMs = options.reconnectDelayMs ?? 500;
   }
 
   /** Starts a run and follows it. Resolves to the run id, or null when submitting failed (see `error`). */
@@ -47,7 +34,7 @@ export class RunStore extends Store<RunSnapshot> {
   ): Promise<string | null> {
     const generation = this.reset({ ...IDLE_RUN, status: 'submitting' });
     try {
-      const response = await this.client.executeWorkflow(workflowId, inputs, groupId);
+      const response = await this.client.executeWorkflow(workflowId, inputs as WorkflowInput, groupId);
       const runId = response.data.run_id;
       if (generation !== this.generation) return runId; // superseded by a newer submit/follow
       this.setState({ ...this.state, runId, status: 'queued' });
@@ -86,7 +73,6 @@ export class RunStore extends Store<RunSnapshot> {
 
   private reset(next: RunSnapshot): number {
     this.closeStream();
-    this.reconnects = 0;
     this.setState(next);
     return ++this.generation;
   }
@@ -97,55 +83,34 @@ export class RunStore extends Store<RunSnapshot> {
     const wanted =
       this.subscriberCount > 0 && runId !== null && status !== 'submitting' && !isTerminal(status);
     if (!wanted) this.closeStream();
-    else if (!this.stream && !this.reconnectTimer) this.open(runId);
+    else if (!this.stream) this.open(runId);
   }
 
   private open(runId: string): void {
     const generation = this.generation;
-    let handle: (StreamHandle & { done: Promise<unknown> }) | null = null;
-    const ended = (error?: unknown) => {
-      if (this.stream !== handle || generation !== this.generation) return; // closed on purpose
-      this.stream = null;
-      if (this.state.connected) this.setState({ ...this.state, connected: false });
-      if (isTerminal(this.state.status) || this.subscriberCount === 0) return;
-      this.scheduleReconnect(runId, error);
-    };
-    handle = this.client.subscribeRunEvents(runId, {
+    const current = () => generation === this.generation && this.stream === handle;
+    // The SDK reconnects and resumes by itself; it reports only a stream that failed for good.
+    const handle: StreamHandle = this.client.subscribeRunEvents(runId, {
       fromSeq: this.state.lastSeq + 1,
       onOpen: () => {
-        if (generation !== this.generation) return;
-        this.reconnects = 0;
-        this.setState({ ...this.state, connected: true });
+        if (current() && !this.state.connected) this.setState({ ...this.state, connected: true });
       },
-      onEvent: (message: { data: RunEvent }) => {
-        if (generation === this.generation && message.data.run_id === runId) this.apply(message.data);
+      onEvent: (message) => {
+        if (current() && message.data.run_id === runId) this.apply(message.data);
+      },
+      onError: (error) => {
+        if (current()) this.setState({ ...this.state, error: toError(error) });
+      },
+      onClose: () => {
+        if (!current()) return;
+        this.stream = null;
+        if (this.state.connected) this.setState({ ...this.state, connected: false });
       },
     });
     this.stream = handle;
-    handle.done.then(
-      () => ended(),
-      (error: unknown) => ended(error),
-    );
-  }
-
-  private scheduleReconnect(runId: string, cause: unknown): void {
-    if (this.reconnects >= this.maxReconnects) {
-      this.setState({
-        ...this.state,
-        error: toError(cause ?? new Error('Lost the run event stream')),
-      });
-      return;
-    }
-    const delay = this.reconnectDelayMs * 2 ** this.reconnects++;
-    this.reconnectTimer = setTimeout(() => {
-      this.reconnectTimer = null;
-      if (this.state.runId === runId) this.sync();
-    }, delay);
   }
 
   private closeStream(): void {
-    if (this.reconnectTimer) clearTimeout(this.reconnectTimer);
-    this.reconnectTimer = null;
     const stream = this.stream;
     this.stream = null;
     stream?.close();

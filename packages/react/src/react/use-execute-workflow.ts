@@ -1,6 +1,6 @@
 'use client';
 import { useCallback, useState } from 'react';
-import { RunStore, type RunStoreOptions } from '../core/run-store';
+import { RunStore } from '../core/run-store';
 import type { RunSnapshot } from '../core/types';
 import { useFlowScaleClient } from './context';
 import { useRunSnapshot } from './use-run-store';
@@ -19,9 +19,9 @@ export interface ExecuteWorkflowResult extends RunSnapshot {
 }
 
 /** Submits runs of a workflow and follows each one live: status, progress, current node, outputs. */
-export function useExecuteWorkflow(workflowId?: string, options?: RunStoreOptions): ExecuteWorkflowResult {
+export function useExecuteWorkflow(workflowId?: string): ExecuteWorkflowResult {
   const client = useFlowScaleClient();
-  const [store] = useState(() => new RunStore(client, null, options));
+  const [store] = useState(() => new RunStore(client, null));
   const snapshot = useRunSnapshot(store);
 
   const submit = useCallback<ExecuteWorkflowResult['submit']>(

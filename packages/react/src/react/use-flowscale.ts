@@ -1,5 +1,5 @@
 'use client';
-import type { GetAllOutputsResponse } from 'flowscale';
+import type { GetAllOutputsResponse, WorkflowInput } from 'flowscale';
 import { useCallback, useRef, useState } from 'react';
 import { useFlowScaleClient } from './context';
 
@@ -23,7 +23,7 @@ export function useFlowScale() {
       setPending((n) => n + 1);
       setError(null);
       try {
-        return (await client.executeWorkflowAsync(workflowId, inputs, groupId)) as GetAllOutputsResponse;
+        return await client.executeWorkflowAsync(workflowId, inputs as WorkflowInput, groupId);
       } catch (err) {
         // Only the most recent call decides what the component shows.
         if (call === latest.current) setError(err instanceof Error ? err : new Error(String(err)));

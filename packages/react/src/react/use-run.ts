@@ -1,6 +1,6 @@
 'use client';
 import { useCallback, useEffect, useState } from 'react';
-import { RunStore, type RunStoreOptions } from '../core/run-store';
+import { RunStore } from '../core/run-store';
 import { isTerminal, type RunSnapshot } from '../core/types';
 import { useFlowScaleClient } from './context';
 import { useRunSnapshot } from './use-run-store';
@@ -14,9 +14,9 @@ export interface UseRunResult extends RunSnapshot {
  * Follows a run that already exists, e.g. one whose id survived a page reload: the event stream is
  * replayed from the first event, so the state catches up and then continues live.
  */
-export function useRun(runId: string | null | undefined, options?: RunStoreOptions): UseRunResult {
+export function useRun(runId: string | null | undefined): UseRunResult {
   const client = useFlowScaleClient();
-  const [store] = useState(() => new RunStore(client, runId ?? null, options));
+  const [store] = useState(() => new RunStore(client, runId ?? null));
   useEffect(() => {
     store.follow(runId ?? null);
   }, [store, runId]);
