@@ -1,0 +1,69 @@
+import { createHash, randomUUID } from 'node:crypto';
+import type { NodeDefinition, NodeEnv } from '../nodes/types';
+import { isLink, type PromptGraph, type PromptNode } from './prompt';
+import type { Registry } from './validate';
+
+export interface NodeSignature {
+  key: string;
+  /** False when this node or anything upstream must always run (its outputs are not worth caching). */
+  cacheable: boolean;
+}
+
+/** Every node that the given outputs need, in prompt order. */
+export function neededNodes(prompt: PromptGraph, outputs: readonly string[]): string[] {
+  const seen = new Set<string>();
+  const visit = (id: string) => {
+    if (seen.has(id) || !prompt[id]) return;
+    seen.add(id);
+    for (const v of Object.values(prompt[id].inputs)) if (isLink(v)) visit(String(v[0]));
+  };
+  for (const o of outputs) visit(o);
+  return Object.keys(prompt).filter((id) => seen.has(id));
+}
+
+/**
+ * Cache keys: the class, literal inputs, the keys of linked inputs and the node's fingerprint
+ * (ComfyUI's IS_CHANGED, e.g. LoadImage's file hash). Output nodes also include their id, so two
+ * identical save nodes in one prompt each write their own files, as in ComfyUI.
+ */
+export async function computeSignatures(
+  prompt: PromptGraph,
+  ids: readonly string[],
+  registry: Registry,
+  env: NodeEnv,
+): Promise<Map<string, NodeSignature>> {
+  const result = new Map<string, NodeSignature>();
+  const compute = async (id: string): Promise<NodeSignature> => {
+    const known = result.get(id);
+    if (known) return known;
+    const node = prompt[id] as PromptNode;
+    const def = registry.get(node.class_type) as NodeDefinition;
+    let cacheable = true;
+    const parts: unknown[] = [node.class_type, def.outputNode ? id : null];
+    for (const name of Object.keys(node.inputs).sort()) {
+      const value = node.inputs[name];
+      if (isLink(value)) {
+        const upstream = await compute(String(value[0]));
+        cacheable &&= upstream.cacheable;
+        parts.push([name, upstream.key, value[1]]);
+      } else {
+        parts.push([name, value]);
+      }
+    }
+    if (def.fingerprint) {
+      const fp = await def.fingerprint(literalInputs(node), env);
+      if (fp === null) cacheable = false;
+      parts.push(fp ?? randomUUID());
+    }
+    const key = createHash('sha256').update(JSON.stringify(parts)).digest('base64url');
+    const signature = { key, cacheable };
+    result.set(id, signature);
+    return signature;
+  };
+  for (const id of ids) await compute(id);
+  return result;
+}
+
+function literalInputs(node: PromptNode): Record<string, unknown> {
+  return Object.fromEntries(Object.entries(node.inputs).filter(([, v]) => !isLink(v)));
+}

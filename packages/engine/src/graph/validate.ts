@@ -1,0 +1,260 @@
+import type { NodeDefinition, NodeEnv } from '../nodes/types';
+import type { NodeErrors, PromptErrorBody, PromptErrorItem } from './errors';
+import { promptError } from './errors';
+import { compareNodeIdsDesc, type PromptGraph, type PromptNode } from './prompt';
+import { checkLiteral, inputConfig, typesMatch } from './validate-input';
+
+export type Registry = ReadonlyMap<string, NodeDefinition>;
+
+export type ValidationResult =
+  | { ok: true; prompt: PromptGraph; outputs: string[]; nodeErrors: NodeErrors }
+  | { ok: false; body: PromptErrorBody };
+
+interface NodeVerdict {
+  valid: boolean;
+  errors: PromptErrorItem[];
+}
+
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/** Structural checks ComfyUI does before input validation (first failure wins). */
+function checkStructure(raw: Record<string, unknown>, registry: Registry): PromptErrorBody | PromptGraph {
+  const prompt: PromptGraph = {};
+  for (const [id, node] of Object.entries(raw)) {
+    if (!isPlainObject(node) || typeof node.class_type !== 'string') {
+      return promptError(
+        'invalid_prompt',
+        'Cannot execute because a node is missing the class_type property.',
+        `Node ID '#${id}'`,
+      );
+    }
+    if (!registry.has(node.class_type)) {
+      return promptError(
+        'invalid_prompt',
+        `Cannot execute because node ${node.class_type} does not exist.`,
+        `Node ID '#${id}'`,
+      );
+    }
+    if (node.inputs !== undefined && !isPlainObject(node.inputs)) {
+      return promptError('invalid_prompt', 'Node inputs must be an object.', `Node ID '#${id}'`);
+    }
+    // A deep copy, because validation writes converted literals back (as ComfyUI does).
+    prompt[id] = structuredClone({ ...node, inputs: node.inputs ?? {} }) as PromptNode;
+  }
+  return prompt;
+}
+
+function exceptionError(type: string, details: string): PromptErrorItem {
+  return {
+    type: 'exception_during_validation',
+    message: 'Exception when validating node',
+    details,
+    extra_info: { exception_type: type, traceback: [] },
+  };
+}
+
+class Validator {
+  readonly verdicts = new Map<string, NodeVerdict>();
+  private readonly visiting = new Set<string>();
+
+  constructor(
+    private readonly prompt: PromptGraph,
+    private readonly registry: Registry,
+    private readonly env: NodeEnv,
+  ) {}
+
+  async node(id: string): Promise<NodeVerdict> {
+    const known = this.verdicts.get(id);
+    if (known) return known;
+    this.visiting.add(id);
+    const verdict = await this.check(id);
+    this.visiting.delete(id);
+    this.verdicts.set(id, verdict);
+    return verdict;
+  }
+
+  private async check(id: string): Promise<NodeVerdict> {
+    const node = this.prompt[id] as PromptNode;
+    const def = this.registry.get(node.class_type) as NodeDefinition;
+    const errors: PromptErrorItem[] = [];
+    let valid = true;
+    const specs = { ...def.input.required, ...def.input.optional };
+    for (const [name, spec] of Object.entries(specs)) {
+      if (!(name in node.inputs)) {
+        if (def.input.required && name in def.input.required) {
+          errors.push({
+            type: 'required_input_missing',
+            message: 'Required input is missing',
+            details: name,
+            extra_info: { input_name: name },
+          });
+        }
+        continue;
+      }
+      const value = node.inputs[name];
+      if (Array.isArray(value)) {
+        const linkError = await this.checkLink(id, def, name, value);
+        if (linkError === 'upstream') valid = false;
+        else if (linkError) errors.push(linkError);
+        continue;
+      }
+      const checked = checkLiteral(def, name, spec, value);
+      if ('error' in checked) errors.push(checked.error);
+      else node.inputs[name] = checked.value;
+    }
+    if (errors.length === 0 && def.validate) errors.push(...(await this.custom(def, node)));
+    return { valid: valid && errors.length === 0, errors };
+  }
+
+  private async checkLink(
+    id: string,
+    def: NodeDefinition,
+    name: string,
+    link: unknown[],
+  ): Promise<PromptErrorItem | 'upstream' | null> {
+    if (link.length !== 2) {
+      return {
+        type: 'bad_linked_input',
+        message: 'Bad linked input, must be a length-2 list of [node_id, slot_index]',
+        details: name,
+        extra_info: { input_name: name, input_config: inputConfig(specOf(def, name)), received_value: link },
+      };
+    }
+    const sourceId = String(link[0]);
+    const source = this.prompt[sourceId];
+    if (!source) return exceptionError('KeyError', `'${sourceId}'`);
+    const sourceDef = this.registry.get(source.class_type) as NodeDefinition;
+    const index = link[1];
+    if (
+      typeof index !== 'number' ||
+      !Number.isInteger(index) ||
+      index < 0 ||
+      index >= sourceDef.outputs.length
+    ) {
+      return exceptionError('IndexError', 'tuple index out of range');
+    }
+    link[0] = sourceId;
+    const received = sourceDef.outputs[index] as string;
+    const spec = specOf(def, name);
+    if (!def.validatedInputs?.includes(name) && !typesMatch(received, spec)) {
+      return {
+        type: 'return_type_mismatch',
+        message: 'Return type mismatch between linked nodes',
+        details: `${name}, received_type(${received}) mismatch input_type(${String(spec[0])})`,
+        extra_info: {
+          input_name: name,
+          input_config: inputConfig(spec),
+          received_type: received,
+          linked_node: link,
+        },
+      };
+    }
+    if (this.visiting.has(sourceId)) {
+      return {
+        type: 'dependency_cycle',
+        message: 'Dependency cycle detected',
+        details: `${name}: node '${sourceId}' depends on node '${id}'`,
+        extra_info: { input_name: name, linked_node: link },
+      };
+    }
+    const upstream = await this.node(sourceId);
+    return upstream.valid ? null : 'upstream';
+  }
+
+  private async custom(def: NodeDefinition, node: PromptNode): Promise<PromptErrorItem[]> {
+    const literals = Object.fromEntries(Object.entries(node.inputs).filter(([, v]) => !Array.isArray(v)));
+    const result = await def.validate?.(literals, this.env);
+    if (result === true || result === undefined) return [];
+    const names = def.validatedInputs?.length ? def.validatedInputs : Object.keys(literals).slice(0, 1);
+    return names
+      .filter((n) => n in literals)
+      .map((n) => ({
+        type: 'custom_validation_failed',
+        message: 'Custom validation failed for node',
+        details: `${n} - ${result}`,
+        extra_info: { input_name: n },
+      }));
+  }
+
+  /** Node ids feeding `id` (itself included), for dependent_outputs. */
+  upstreamOf(id: string, seen = new Set<string>()): Set<string> {
+    if (seen.has(id) || !this.prompt[id]) return seen;
+    seen.add(id);
+    for (const value of Object.values(this.prompt[id].inputs)) {
+      if (Array.isArray(value) && value.length === 2) this.upstreamOf(String(value[0]), seen);
+    }
+    return seen;
+  }
+}
+
+function specOf(def: NodeDefinition, name: string) {
+  return (def.input.required?.[name] ?? def.input.optional?.[name]) as NonNullable<
+    NonNullable<NodeDefinition['input']['required']>[string]
+  >;
+}
+
+function outputNodes(prompt: PromptGraph, registry: Registry, targets: unknown): string[] {
+  const wanted = Array.isArray(targets) ? new Set(targets.map(String)) : null;
+  return Object.keys(prompt)
+    .filter((id) => registry.get((prompt[id] as PromptNode).class_type)?.outputNode)
+    .filter((id) => !wanted || wanted.has(id))
+    .sort(compareNodeIdsDesc);
+}
+
+/** ComfyUI's validate_prompt: same error types, same 400/200 split, plus cycle detection. */
+export async function validatePrompt(
+  raw: unknown,
+  registry: Registry,
+  env: NodeEnv,
+  partialTargets?: unknown,
+): Promise<ValidationResult> {
+  if (!isPlainObject(raw)) {
+    return {
+      ok: false,
+      body: promptError('invalid_prompt', 'The prompt must be a JSON object of node id to node.', typeof raw),
+    };
+  }
+  const structured = checkStructure(raw, registry);
+  if ('error' in structured) return { ok: false, body: structured as PromptErrorBody };
+  const prompt = structured as PromptGraph;
+  const outputs = outputNodes(prompt, registry, partialTargets);
+  if (outputs.length === 0)
+    return { ok: false, body: promptError('prompt_no_outputs', 'Prompt has no outputs') };
+
+  const validator = new Validator(prompt, registry, env);
+  const good: string[] = [];
+  const summaries: string[] = [];
+  const nodeErrors: NodeErrors = {};
+  for (const output of outputs) {
+    const verdict = await validator.node(output);
+    if (verdict.valid) {
+      good.push(output);
+      continue;
+    }
+    summaries.push(...verdict.errors.map((e) => `${e.message}: ${e.details}`));
+    for (const id of validator.upstreamOf(output)) {
+      const v = validator.verdicts.get(id);
+      if (!v || v.valid || v.errors.length === 0) continue;
+      nodeErrors[id] ??= {
+        errors: v.errors,
+        dependent_outputs: [],
+        class_type: (prompt[id] as PromptNode).class_type,
+      };
+      nodeErrors[id].dependent_outputs.push(output);
+    }
+  }
+  if (good.length === 0) {
+    return {
+      ok: false,
+      body: promptError(
+        'prompt_outputs_failed_validation',
+        'Prompt outputs failed validation',
+        summaries.join('\n'),
+        nodeErrors,
+      ),
+    };
+  }
+  return { ok: true, prompt, outputs: good, nodeErrors };
+}

@@ -1,0 +1,55 @@
+import os from 'node:os';
+import type { FastifyInstance } from 'fastify';
+import { objectInfo } from '../../nodes/object-info';
+import { FEATURES } from '../../ws/hub';
+import type { EngineState } from '../state';
+
+export const COMFYUI_VERSION = '0.3.64';
+export const ENGINE_VERSION = '0.1.0';
+
+export function infoRoutes(app: FastifyInstance, state: EngineState): void {
+  app.get('/object_info', async () => objectInfo(state.registry, state.dirs));
+  app.get('/object_info/:nodeClass', async (req) => {
+    const { nodeClass } = req.params as { nodeClass: string };
+    return objectInfo(state.registry, state.dirs, nodeClass);
+  });
+  app.get('/system_stats', async () => {
+    const total = os.totalmem();
+    const free = os.freemem();
+    return {
+      system: {
+        os: process.platform === 'win32' ? 'nt' : 'posix',
+        ram_total: total,
+        ram_free: free,
+        comfyui_version: COMFYUI_VERSION,
+        engine: '@flowscale/engine',
+        engine_version: ENGINE_VERSION,
+        required_frontend_version: null,
+        installed_templates_version: null,
+        required_templates_version: null,
+        python_version: `node ${process.version}`,
+        pytorch_version: null,
+        embedded_python: false,
+        argv: state.argv,
+      },
+      devices: [
+        {
+          name: 'cpu',
+          type: 'cpu',
+          index: null,
+          vram_total: total,
+          vram_free: free,
+          torch_vram_total: total,
+          torch_vram_free: free,
+        },
+      ],
+    };
+  });
+  app.get('/features', async () => FEATURES);
+  app.get('/embeddings', async () => []);
+  app.get('/extensions', async () => []);
+  app.get('/models', async () => []);
+  app.get('/models/:folder', async (_req, reply) =>
+    reply.code(404).send({ error: { type: 'not_found', message: 'no model folders in this engine' } }),
+  );
+}
