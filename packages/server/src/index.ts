@@ -1,2 +1,2 @@
-import { engineHello } from '@flowscale/engine';
-export const serverHello = (): string => `server+${engineHello()}`;
+export type { ServerOptions } from './config/config';
+export { type RunningServer, startServer } from './server';

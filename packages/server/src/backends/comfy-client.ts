@@ -1,0 +1,142 @@
+import { openAsBlob } from 'node:fs';
+import type { ComfyGraph } from '../workflows/types';
+import type { ComfyFileRef, ComfyHistoryEntry, ComfyPromptRejection, ComfyQueue } from './comfy-types';
+
+const REQUEST_TIMEOUT_MS = 30_000;
+const UPLOAD_TIMEOUT_MS = 30 * 60_000;
+
+/** The backend refused the prompt (HTTP 400): the graph, as patched, is not valid there. */
+export class PromptRejectedError extends Error {
+  readonly rejection: ComfyPromptRejection;
+  constructor(rejection: ComfyPromptRejection) {
+    super(describeRejection(rejection));
+    this.name = 'PromptRejectedError';
+    this.rejection = rejection;
+  }
+}
+
+/** The backend could not be reached or answered with an unexpected status. */
+export class BackendUnavailableError extends Error {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'BackendUnavailableError';
+  }
+}
+
+function describeRejection(rejection: ComfyPromptRejection): string {
+  const parts = [rejection.error?.message ?? 'Prompt rejected by backend'];
+  for (const [nodeId, nodeError] of Object.entries(rejection.node_errors ?? {})) {
+    for (const error of nodeError.errors ?? []) {
+      parts.push(
+        `node ${nodeId} (${nodeError.class_type ?? '?'}): ${error.message ?? ''} ${error.details ?? ''}`.trim(),
+      );
+    }
+  }
+  return parts.join('; ');
+}
+
+/** HTTP side of the ComfyUI protocol (see comfyui-protocol.md). Works against ComfyUI and the embedded engine. */
+export class ComfyClient {
+  readonly baseUrl: string;
+
+  constructor(baseUrl: string) {
+    this.baseUrl = baseUrl.replace(/\/+$/, '');
+  }
+
+  async submitPrompt(graph: ComfyGraph, promptId: string, clientId: string): Promise<{ number: number }> {
+    const response = await this.#fetch('/prompt', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ prompt: graph, prompt_id: promptId, client_id: clientId }),
+    });
+    if (response.status === 400)
+      throw new PromptRejectedError((await response.json()) as ComfyPromptRejection);
+    await this.#expectOk(response, 'POST /prompt');
+    return (await response.json()) as { number: number };
+  }
+
+  async getQueue(): Promise<ComfyQueue> {
+    const response = await this.#fetch('/queue');
+    await this.#expectOk(response, 'GET /queue');
+    return (await response.json()) as ComfyQueue;
+  }
+
+  async getHistory(promptId: string): Promise<ComfyHistoryEntry | undefined> {
+    const response = await this.#fetch(`/history/${encodeURIComponent(promptId)}`);
+    await this.#expectOk(response, 'GET /history');
+    const body = (await response.json()) as Record<string, ComfyHistoryEntry>;
+    return body[promptId];
+  }
+
+  async deleteFromQueue(promptIds: string[]): Promise<void> {
+    const response = await this.#fetch('/queue', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ delete: promptIds }),
+    });
+    await this.#expectOk(response, 'POST /queue');
+    await response.arrayBuffer();
+  }
+
+  async interrupt(promptId: string): Promise<void> {
+    const response = await this.#fetch('/interrupt', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ prompt_id: promptId }),
+    });
+    await this.#expectOk(response, 'POST /interrupt');
+    await response.arrayBuffer();
+  }
+
+  /** Streams a file from disk to `/upload/image`; returns the name the backend chose. */
+  async uploadImage(filePath: string, name: string, contentType: string): Promise<string> {
+    const form = new FormData();
+    const blob = await openAsBlob(filePath, { type: contentType });
+    form.append('image', blob, name);
+    form.append('overwrite', 'true');
+    const response = await this.#fetch('/upload/image', { method: 'POST', body: form }, UPLOAD_TIMEOUT_MS);
+    await this.#expectOk(response, 'POST /upload/image');
+    const body = (await response.json()) as { name: string; subfolder?: string };
+    return body.subfolder ? `${body.subfolder}/${body.name}` : body.name;
+  }
+
+  /** Opens a produced file; the caller consumes the body. */
+  async view(ref: ComfyFileRef): Promise<Response> {
+    const query = new URLSearchParams({
+      filename: ref.filename,
+      subfolder: ref.subfolder ?? '',
+      type: ref.type ?? 'output',
+    });
+    const response = await this.#fetch(`/view?${query}`, {}, UPLOAD_TIMEOUT_MS);
+    await this.#expectOk(response, 'GET /view');
+    return response;
+  }
+
+  async ping(): Promise<boolean> {
+    try {
+      const response = await this.#fetch('/queue', {}, 5000);
+      await response.arrayBuffer();
+      return response.ok;
+    } catch {
+      return false;
+    }
+  }
+
+  async #fetch(path: string, init: RequestInit = {}, timeoutMs = REQUEST_TIMEOUT_MS): Promise<Response> {
+    try {
+      return await fetch(`${this.baseUrl}${path}`, { ...init, signal: AbortSignal.timeout(timeoutMs) });
+    } catch (error) {
+      throw new BackendUnavailableError(`${this.baseUrl} unreachable (${(error as Error).message})`, {
+        cause: error,
+      });
+    }
+  }
+
+  async #expectOk(response: Response, what: string): Promise<void> {
+    if (response.ok) return;
+    const text = await response.text().catch(() => '');
+    throw new BackendUnavailableError(
+      `${what} on ${this.baseUrl} answered ${response.status} ${text.slice(0, 200)}`,
+    );
+  }
+}

@@ -1,0 +1,92 @@
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+/** Options accepted by `startServer` (see docs/architecture.md). Extra tuning knobs are optional. */
+export interface ServerOptions {
+  host?: string;
+  port?: number;
+  dataDir?: string;
+  /** Plaintext keys to accept (admin role), like FLOWSCALE_API_KEY. */
+  apiKeys?: string[];
+  /** ComfyUI-protocol backends; empty or undefined starts the embedded engine. */
+  comfyuiUrls?: string[];
+  workflowsDir?: string;
+  publicUrl?: string;
+  logLevel?: string;
+  /** Largest accepted uploaded file, in bytes. */
+  maxFileBytes?: number;
+  /** Lifetime of signed download URLs, in seconds. */
+  downloadUrlTtlSeconds?: number;
+  /** Interval between SSE keep-alive comments, in ms. */
+  ssePingMs?: number;
+  /** How often in-flight prompts are reconciled with their backend's /queue and /history, in ms. */
+  reconcileIntervalMs?: number;
+  /** Allow image inputs given as URLs to private or loopback addresses. */
+  allowPrivateUrls?: boolean;
+}
+
+export interface ServerConfig {
+  host: string;
+  port: number;
+  dataDir: string;
+  apiKeys: string[];
+  comfyuiUrls: string[];
+  workflowsDir: string;
+  publicUrl: string | undefined;
+  logLevel: string;
+  maxFileBytes: number;
+  maxFieldBytes: number;
+  maxParts: number;
+  maxJsonBodyBytes: number;
+  downloadUrlTtlSeconds: number;
+  ssePingMs: number;
+  reconcileIntervalMs: number;
+  allowPrivateUrls: boolean;
+}
+
+const GiB = 1024 * 1024 * 1024;
+
+export const shippedWorkflowsDir = (): string =>
+  path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../workflows');
+
+const splitList = (value: string | undefined): string[] =>
+  (value ?? '')
+    .split(',')
+    .map((item) => item.trim())
+    .filter((item) => item.length > 0);
+
+const intFromEnv = (value: string | undefined): number | undefined => {
+  if (value === undefined || value.trim() === '') return undefined;
+  const parsed = Number(value);
+  if (!Number.isFinite(parsed)) throw new Error(`Not a number: ${value}`);
+  return parsed;
+};
+
+/** Options win over environment variables, which win over defaults. */
+export function resolveConfig(
+  options: ServerOptions = {},
+  env: NodeJS.ProcessEnv = process.env,
+): ServerConfig {
+  const envKeys = splitList(env.FLOWSCALE_API_KEY);
+  return {
+    host: options.host ?? env.FLOWSCALE_HOST ?? '127.0.0.1',
+    port: options.port ?? intFromEnv(env.FLOWSCALE_PORT) ?? 8787,
+    dataDir: path.resolve(options.dataDir ?? env.FLOWSCALE_DATA_DIR ?? './.data'),
+    apiKeys: options.apiKeys ?? envKeys,
+    comfyuiUrls: (options.comfyuiUrls ?? splitList(env.FLOWSCALE_COMFYUI_URLS)).map((url) =>
+      url.replace(/\/+$/, ''),
+    ),
+    workflowsDir: path.resolve(options.workflowsDir ?? env.FLOWSCALE_WORKFLOWS_DIR ?? shippedWorkflowsDir()),
+    publicUrl: (options.publicUrl ?? env.FLOWSCALE_PUBLIC_URL)?.replace(/\/+$/, ''),
+    logLevel: options.logLevel ?? env.FLOWSCALE_LOG_LEVEL ?? 'info',
+    maxFileBytes: options.maxFileBytes ?? intFromEnv(env.FLOWSCALE_MAX_FILE_BYTES) ?? 2 * GiB,
+    maxFieldBytes: 1024 * 1024,
+    maxParts: 100,
+    maxJsonBodyBytes: 8 * 1024 * 1024,
+    downloadUrlTtlSeconds:
+      options.downloadUrlTtlSeconds ?? intFromEnv(env.FLOWSCALE_DOWNLOAD_URL_TTL_SECONDS) ?? 3600,
+    ssePingMs: options.ssePingMs ?? 15_000,
+    reconcileIntervalMs: options.reconcileIntervalMs ?? 1000,
+    allowPrivateUrls: options.allowPrivateUrls ?? env.FLOWSCALE_ALLOW_PRIVATE_URLS === 'true',
+  };
+}

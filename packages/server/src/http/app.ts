@@ -1,0 +1,86 @@
+import multipart from '@fastify/multipart';
+import swagger from '@fastify/swagger';
+import swaggerUi from '@fastify/swagger-ui';
+import websocket from '@fastify/websocket';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import type { AppContext } from '../context';
+import { registerErrorHandling } from './error-handler';
+import authPlugin from './plugins/auth';
+import { adminRoutes } from './routes/admin';
+import { eventRoutes } from './routes/events';
+import { outputRoutes } from './routes/outputs';
+import { runRoutes } from './routes/runs';
+import { systemRoutes } from './routes/system';
+import { workflowRoutes } from './routes/workflows';
+import { wsRoutes } from './routes/ws';
+
+const ERROR_ENVELOPE_SCHEMA = {
+  $id: 'ErrorEnvelope',
+  type: 'object',
+  properties: {
+    status: { type: 'string', enum: ['error'] },
+    errors: { type: 'string' },
+    code: { type: 'string' },
+    details: {
+      type: 'array',
+      items: { type: 'object', properties: { field: { type: 'string' }, message: { type: 'string' } } },
+    },
+  },
+};
+
+/** Browsers cannot send headers on a WebSocket; they offer `flowscale` plus `flowscale.key.<key>`. */
+const chooseSubprotocol = (protocols: Set<string>): string | false =>
+  protocols.has('flowscale') ? 'flowscale' : false;
+
+export async function buildApp(ctx: AppContext): Promise<FastifyInstance> {
+  const app = Fastify({
+    loggerInstance: ctx.log as FastifyBaseLogger,
+    bodyLimit: ctx.config.maxJsonBodyBytes,
+    disableRequestLogging: ctx.config.logLevel !== 'debug' && ctx.config.logLevel !== 'trace',
+    return503OnClosing: true,
+    ajv: { customOptions: { coerceTypes: 'array', removeAdditional: false } },
+  });
+  registerErrorHandling(app);
+  ctx.metrics.observeRequests(app);
+  app.addSchema(ERROR_ENVELOPE_SCHEMA);
+
+  await app.register(swagger, {
+    openapi: {
+      info: {
+        title: 'FlowScale-compatible server',
+        version: '0.1.0',
+        description: 'Self-hosted FlowScale pod API in front of ComfyUI backends.',
+      },
+      components: { securitySchemes: { APIKeyHeader: { type: 'apiKey', in: 'header', name: 'X-API-KEY' } } },
+      security: [{ APIKeyHeader: [] }],
+    },
+  });
+  await app.register(swaggerUi, { routePrefix: '/docs' });
+  await app.register(multipart, {
+    limits: {
+      fileSize: ctx.config.maxFileBytes,
+      fieldSize: ctx.config.maxFieldBytes,
+      parts: ctx.config.maxParts,
+      fields: ctx.config.maxParts,
+      files: ctx.config.maxParts,
+    },
+  });
+  await app.register(websocket, { options: { handleProtocols: chooseSubprotocol, maxPayload: 64 * 1024 } });
+
+  // Everything in here needs an API key unless the route says `config: { public: true }`.
+  await app.register(async (api) => {
+    await api.register(authPlugin, { keys: ctx.keys });
+    for (const routes of [
+      systemRoutes,
+      workflowRoutes,
+      runRoutes,
+      outputRoutes,
+      eventRoutes,
+      wsRoutes,
+      adminRoutes,
+    ]) {
+      await api.register(async (scope) => routes(scope, ctx));
+    }
+  });
+  return app;
+}

@@ -1,0 +1,77 @@
+import type { FastifyInstance } from 'fastify';
+import { Gauge, Histogram, Registry } from 'prom-client';
+import type { BackendPool } from '../backends/backend-pool';
+import type { RunService } from '../runs/run-service';
+import type { Storage } from '../storage/types';
+
+export interface Metrics {
+  registry: Registry;
+  observeRequests(app: FastifyInstance): void;
+}
+
+const RUN_STATUSES = ['queued', 'running', 'completed', 'failed', 'cancelled'];
+
+/** Prometheus metrics on a private registry (several servers may share one process in tests). */
+export function createMetrics(storage: Storage, runs: () => RunService, pool: () => BackendPool): Metrics {
+  const registry = new Registry();
+  new Gauge({
+    name: 'flowscale_runs',
+    help: 'Runs by status',
+    labelNames: ['status'],
+    registers: [registry],
+    async collect() {
+      const counts = await storage.countRunsByStatus();
+      for (const status of RUN_STATUSES) this.set({ status }, counts[status] ?? 0);
+    },
+  });
+  new Gauge({
+    name: 'flowscale_queue_depth',
+    help: 'Unfinished runs (queued or running) held by this server',
+    registers: [registry],
+    collect() {
+      const { queued, running } = runs().activeCount();
+      this.set(queued + running);
+    },
+  });
+  new Gauge({
+    name: 'flowscale_backend_up',
+    help: '1 when the backend is connected',
+    labelNames: ['container', 'url'],
+    registers: [registry],
+    collect() {
+      for (const backend of pool().list())
+        this.set({ container: backend.name, url: backend.url }, backend.connected ? 1 : 0);
+    },
+  });
+  new Gauge({
+    name: 'flowscale_backend_queue_remaining',
+    help: "Backend's own queue length as last reported",
+    labelNames: ['container'],
+    registers: [registry],
+    collect() {
+      for (const backend of pool().list()) this.set({ container: backend.name }, backend.queueRemaining);
+    },
+  });
+  const latency = new Histogram({
+    name: 'flowscale_http_request_duration_seconds',
+    help: 'HTTP request latency',
+    labelNames: ['method', 'route', 'status_code'],
+    buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 10],
+    registers: [registry],
+  });
+  return {
+    registry,
+    observeRequests(app) {
+      app.addHook('onResponse', async (request, reply) => {
+        latency.observe(
+          {
+            method: request.method,
+            route: request.routeOptions.url ?? 'unknown',
+            status_code: String(reply.statusCode),
+          },
+          reply.elapsedTime / 1000,
+        );
+      });
+    },
+  };
+}

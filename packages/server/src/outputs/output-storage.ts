@@ -1,0 +1,68 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+
+/** Where run outputs live. A local folder today; an S3 bucket can implement the same four calls. */
+export interface OutputStorage {
+  put(key: string, body: ReadableStream<Uint8Array> | Buffer): Promise<{ size: number }>;
+  open(key: string): Promise<Readable | undefined>;
+  size(key: string): Promise<number | undefined>;
+  readText(key: string): Promise<string | undefined>;
+}
+
+const SAFE_KEY = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
+
+export class LocalOutputStorage implements OutputStorage {
+  readonly #dir: string;
+
+  constructor(dataDir: string) {
+    this.#dir = path.join(dataDir, 'outputs');
+    fs.mkdirSync(this.#dir, { recursive: true });
+  }
+
+  #path(key: string): string {
+    // Keys are server-made names; reject anything else so no caller can escape the folder.
+    if (!SAFE_KEY.test(key) || key.includes('..')) throw new Error(`unsafe output key: ${key}`);
+    return path.join(this.#dir, key);
+  }
+
+  async put(key: string, body: ReadableStream<Uint8Array> | Buffer): Promise<{ size: number }> {
+    const target = this.#path(key);
+    const tmp = `${target}.part`;
+    if (Buffer.isBuffer(body)) await fs.promises.writeFile(tmp, body);
+    else
+      await pipeline(
+        Readable.fromWeb(body as import('node:stream/web').ReadableStream),
+        fs.createWriteStream(tmp),
+      );
+    await fs.promises.rename(tmp, target);
+    return { size: (await fs.promises.stat(target)).size };
+  }
+
+  async open(key: string): Promise<Readable | undefined> {
+    const target = this.#path(key);
+    try {
+      await fs.promises.access(target);
+      return fs.createReadStream(target);
+    } catch {
+      return undefined;
+    }
+  }
+
+  async size(key: string): Promise<number | undefined> {
+    try {
+      return (await fs.promises.stat(this.#path(key))).size;
+    } catch {
+      return undefined;
+    }
+  }
+
+  async readText(key: string): Promise<string | undefined> {
+    try {
+      return await fs.promises.readFile(this.#path(key), 'utf8');
+    } catch {
+      return undefined;
+    }
+  }
+}

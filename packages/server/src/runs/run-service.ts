@@ -1,0 +1,603 @@
+import { randomUUID } from 'node:crypto';
+import type { Logger } from 'pino';
+import type { Backend, BackendPool, PoolListener } from '../backends/backend-pool';
+import { PromptRejectedError } from '../backends/comfy-client';
+import type { ComfyHistoryEntry, ComfyMessage } from '../backends/comfy-types';
+import type { EventBus } from '../events/event-bus';
+import { IdempotencyConflict, RunAlreadyFinished, RunNotFound } from '../http/errors';
+import type { InputFileStore } from '../inputs/file-store';
+import type { OutputStorage } from '../outputs/output-storage';
+import {
+  type IdempotencyClaim,
+  isTerminal,
+  type Run,
+  type RunError,
+  type RunInput,
+  type RunOutput,
+  type RunPatch,
+  type Storage,
+} from '../storage/types';
+import type { ComfyGraph, Deployment } from '../workflows/types';
+import { contentTypeFor, producedItems, storedFilename } from './output-files';
+import { nodeIdOfOutputName, patchGraph, runToken } from './patch-graph';
+import type { BoundInput } from './validate-inputs';
+
+/** In-memory state of an unfinished run. The store holds the truth; this holds what the backend told us. */
+interface ActiveRun {
+  run: Run;
+  chain: Promise<unknown>;
+  executed: Set<string>;
+  error?: RunError;
+  interrupted: boolean;
+  /** A POST /prompt was (or may have been) sent to run.backendId. */
+  submitted: boolean;
+  submittedAtMs: number;
+  /** Loaded at start-up: its backend may have lost it along with us. */
+  restored: boolean;
+  vanished: number;
+  /** The backend it is counted against in `Backend.assigned`. */
+  countedOn?: Backend;
+  lastProgressAt: number;
+}
+
+export interface SubmitRequest {
+  deployment: Deployment;
+  groupId: string | null;
+  bound: BoundInput[];
+  inputs: RunInput[];
+  claim?: IdempotencyClaim;
+}
+
+export interface RunServiceDeps {
+  storage: Storage;
+  pool: () => BackendPool;
+  inputFiles: InputFileStore;
+  outputs: OutputStorage;
+  bus: EventBus;
+  log: Logger;
+  reconcileIntervalMs: number;
+}
+
+const PROGRESS_EVENT_EVERY_MS = 100;
+const now = (): string => new Date().toISOString();
+
+/** Owns run lifecycles: submission, dispatch, backend events, outputs, cancel and reconciliation. */
+export class RunService implements PoolListener {
+  readonly #deps: RunServiceDeps;
+  readonly #active = new Map<string, ActiveRun>();
+  readonly #byPrompt = new Map<string, ActiveRun>();
+  /** Prompts moved off a backend that went away; deleted from its queue if it comes back. */
+  readonly #movedAway = new Map<string, Set<string>>();
+  #timer: NodeJS.Timeout | undefined;
+  #ticking = false;
+
+  constructor(deps: RunServiceDeps) {
+    this.#deps = deps;
+  }
+
+  get #pool(): BackendPool {
+    return this.#deps.pool();
+  }
+
+  // ---- lifecycle ----
+
+  /** Loads unfinished runs so reconciliation can settle them, then starts the reconcile loop. */
+  async start(): Promise<void> {
+    for (const run of await this.#deps.storage.listUnfinishedRuns()) {
+      const active = this.#track(run, true);
+      const backend = this.#pool.get(run.backendId);
+      if (backend) {
+        active.submitted = true;
+        this.#count(active, backend);
+      } else {
+        active.run.backendId = null;
+      }
+    }
+    this.#timer = setInterval(() => void this.#tick(), this.#deps.reconcileIntervalMs);
+    this.#timer.unref();
+  }
+
+  async stop(): Promise<void> {
+    clearInterval(this.#timer);
+    await Promise.allSettled([...this.#active.values()].map((active) => active.chain));
+  }
+
+  activeCount(): { queued: number; running: number } {
+    let queued = 0;
+    let running = 0;
+    for (const active of this.#active.values()) {
+      if (active.run.status === 'running') running++;
+      else queued++;
+    }
+    return { queued, running };
+  }
+
+  // ---- submission and cancel ----
+
+  async submit(request: SubmitRequest): Promise<{ run: Run; replayed: boolean }> {
+    const { graph, outputNames } = patchGraph(request.deployment, request.bound, runToken());
+    const createdAt = now();
+    const run: Run = {
+      id: randomUUID(),
+      workflowId: request.deployment.id,
+      groupId: request.groupId,
+      status: 'queued',
+      inputs: request.inputs,
+      outputNames,
+      outputs: [],
+      progress: 0,
+      error: null,
+      graph,
+      promptId: randomUUID(),
+      backendId: null,
+      submittedAt: null,
+      createdAt,
+      startedAt: null,
+      completedAt: null,
+      updatedAt: createdAt,
+    };
+    const result = await this.#deps.storage.insertRun(run, request.claim);
+    if (result.kind === 'conflict') throw new IdempotencyConflict(result.runId);
+    if (result.kind === 'replayed') return { run: result.run, replayed: true };
+    const active = this.#track(run, false);
+    await this.#serial(active, () => this.#emit(active, 'run.queued', {}, {}));
+    void this.#serial(active, () => this.#dispatch(active));
+    return { run, replayed: false };
+  }
+
+  async cancel(runId: string): Promise<void> {
+    const active = this.#active.get(runId);
+    if (!active) {
+      const run = await this.#deps.storage.getRun(runId);
+      if (!run) throw new RunNotFound(runId);
+      throw new RunAlreadyFinished(runId, run.status);
+    }
+    await this.#serial(active, async () => {
+      if (isTerminal(active.run.status)) throw new RunAlreadyFinished(runId, active.run.status);
+      const backend = active.submitted ? this.#pool.get(active.run.backendId) : undefined;
+      await this.#emit(active, 'run.cancelled', {}, { status: 'cancelled', completedAt: now() });
+      if (backend) void this.#cancelOnBackend(backend, active.run.promptId);
+    });
+  }
+
+  async #cancelOnBackend(backend: Backend, promptId: string): Promise<void> {
+    try {
+      await backend.client.deleteFromQueue([promptId]);
+      await backend.client.interrupt(promptId);
+    } catch (error) {
+      this.#deps.log.warn({ err: error, backend: backend.name }, 'could not cancel prompt on backend');
+    }
+  }
+
+  // ---- dispatch ----
+
+  async #dispatch(active: ActiveRun): Promise<void> {
+    if (isTerminal(active.run.status) || active.submitted) return;
+    const backend = this.#pool.pick();
+    const clientId = backend?.socket.clientId;
+    if (!backend || !clientId) return; // stays queued; the reconcile loop retries when a backend is up
+    this.#count(active, backend);
+    active.run.backendId = backend.id;
+    await this.#deps.storage.updateRun(active.run.id, { backendId: backend.id, submittedAt: null });
+    let graph: ComfyGraph;
+    try {
+      graph = await this.#bindFiles(active.run, backend);
+    } catch (error) {
+      this.#deps.log.warn({ err: error, run: active.run.id }, 'upload to backend failed; will retry');
+      this.#uncount(active);
+      active.run.backendId = null;
+      return;
+    }
+    active.submitted = true;
+    active.submittedAtMs = Date.now();
+    this.#byPrompt.set(active.run.promptId, active);
+    try {
+      await backend.client.submitPrompt(graph, active.run.promptId, clientId);
+    } catch (error) {
+      if (error instanceof PromptRejectedError) {
+        await this.#fail(active, { message: `Backend rejected the workflow: ${error.message}` });
+        return;
+      }
+      // The prompt may or may not be queued; reconciliation by prompt_id finds out without queueing it twice.
+      this.#deps.log.warn({ err: error, run: active.run.id }, 'submit to backend failed; reconciling');
+      return;
+    }
+    await this.#deps.storage.updateRun(active.run.id, { submittedAt: now() });
+  }
+
+  /** Uploads the run's input files to the backend and returns the graph with their backend names bound. */
+  async #bindFiles(run: Run, backend: Backend): Promise<ComfyGraph> {
+    const fileInputs = run.inputs.filter((input) => input.file && input.name);
+    if (fileInputs.length === 0) return run.graph;
+    const graph = structuredClone(run.graph);
+    for (const input of fileInputs) {
+      const file = input.file!;
+      const [parameter, nodeId] = splitInputName(input.name!);
+      const node = graph[nodeId];
+      if (!node) continue;
+      const extension = extensionOf(file.filename, file.content_type);
+      const uploadedName = await backend.client.uploadImage(
+        this.#deps.inputFiles.pathFor(file.sha256),
+        `fs_${file.sha256.slice(0, 32)}${extension}`,
+        file.content_type,
+      );
+      node.inputs[parameter] = uploadedName;
+    }
+    return graph;
+  }
+
+  // ---- backend events ----
+
+  onMessage(backend: Backend, message: ComfyMessage): void {
+    const promptId = message.data?.prompt_id;
+    if (typeof promptId !== 'string') return;
+    const active = this.#byPrompt.get(promptId);
+    if (!active || active.run.backendId !== backend.id) return;
+    void this.#serial(active, () => this.#onPromptMessage(active, backend, message));
+  }
+
+  onConnected(backend: Backend): void {
+    const moved = this.#movedAway.get(backend.id);
+    if (moved && moved.size > 0) {
+      this.#movedAway.delete(backend.id);
+      void backend.client.deleteFromQueue([...moved]).catch(() => undefined);
+    }
+    void this.#tick();
+  }
+
+  onDown(backend: Backend): void {
+    this.#deps.log.warn({ backend: backend.name, url: backend.url }, 'backend unreachable');
+    for (const active of this.#active.values()) {
+      if (active.run.backendId !== backend.id) continue;
+      void this.#serial(active, async () => {
+        if (isTerminal(active.run.status) || active.run.backendId !== backend.id) return;
+        if (active.run.status === 'running' && !active.restored) {
+          await this.#fail(active, {
+            message: `Backend ${backend.name} (${backend.url}) became unreachable while the run was executing`,
+          });
+          return;
+        }
+        this.#rememberMoved(backend, active.run.promptId);
+        await this.#reassign(active);
+      });
+    }
+  }
+
+  async #onPromptMessage(active: ActiveRun, backend: Backend, message: ComfyMessage): Promise<void> {
+    if (isTerminal(active.run.status)) return;
+    const data = message.data;
+    switch (message.type) {
+      case 'execution_start':
+        await this.#markStarted(active, backend);
+        return;
+      case 'execution_cached':
+        for (const node of (data.nodes as string[] | undefined) ?? []) active.executed.add(String(node));
+        return;
+      case 'executing': {
+        if (data.node === null || data.node === undefined) {
+          await this.#finish(active, backend);
+          return;
+        }
+        await this.#markStarted(active, backend);
+        const nodeId = String(data.node);
+        const progress = this.#progressOf(active);
+        active.executed.add(nodeId);
+        await this.#emit(
+          active,
+          'node.executing',
+          { node_id: nodeId, node_type: active.run.graph[nodeId]?.class_type ?? null },
+          { progress },
+        );
+        return;
+      }
+      case 'progress': {
+        const value = Number(data.value);
+        const max = Number(data.max);
+        const nowMs = Date.now();
+        if (value < max && nowMs - active.lastProgressAt < PROGRESS_EVENT_EVERY_MS) return;
+        active.lastProgressAt = nowMs;
+        await this.#emit(active, 'node.progress', { node_id: String(data.node), value, max }, {});
+        return;
+      }
+      case 'execution_error':
+        active.error = {
+          message: String(data.exception_message ?? 'Execution failed').trim(),
+          ...(data.node_id !== undefined ? { node_id: String(data.node_id) } : {}),
+          ...(data.node_type !== undefined ? { node_type: String(data.node_type) } : {}),
+        };
+        return;
+      case 'execution_interrupted':
+        active.interrupted = true;
+        return;
+      default:
+        return;
+    }
+  }
+
+  async #markStarted(active: ActiveRun, backend: Backend): Promise<void> {
+    if (active.run.status !== 'queued') return;
+    await this.#emit(
+      active,
+      'run.started',
+      { backend: backend.name },
+      { status: 'running', startedAt: now() },
+    );
+  }
+
+  #progressOf(active: ActiveRun): number {
+    const total = Object.keys(active.run.graph).length || 1;
+    return Math.min(99, Math.floor((100 * active.executed.size) / total));
+  }
+
+  /** Called when the backend says the prompt ended; the history entry tells how. */
+  async #finish(active: ActiveRun, backend: Backend): Promise<void> {
+    let entry: ComfyHistoryEntry | undefined;
+    try {
+      entry = await backend.client.getHistory(active.run.promptId);
+    } catch {
+      return; // reconciliation retries
+    }
+    if (entry) await this.#finishFromHistory(active, backend, entry);
+  }
+
+  async #finishFromHistory(active: ActiveRun, backend: Backend, entry: ComfyHistoryEntry): Promise<void> {
+    if (isTerminal(active.run.status)) return;
+    await this.#markStarted(active, backend);
+    const statusStr = entry.status?.status_str;
+    if (statusStr === 'success' || (statusStr === undefined && entry.status?.completed)) {
+      await this.#complete(active, backend, entry);
+      return;
+    }
+    const messages = entry.status?.messages ?? [];
+    const errorMessage = messages.find(([type]) => type === 'execution_error')?.[1];
+    const interrupted = messages.some(([type]) => type === 'execution_interrupted') || active.interrupted;
+    if (errorMessage) {
+      await this.#fail(active, {
+        message: String(errorMessage.exception_message ?? 'Execution failed').trim(),
+        ...(errorMessage.node_id !== undefined ? { node_id: String(errorMessage.node_id) } : {}),
+        ...(errorMessage.node_type !== undefined ? { node_type: String(errorMessage.node_type) } : {}),
+      });
+    } else if (active.error) {
+      await this.#fail(active, active.error);
+    } else {
+      await this.#fail(active, {
+        message: interrupted
+          ? `Interrupted on ${backend.name}`
+          : `Backend reported status "${statusStr ?? 'unknown'}"`,
+      });
+    }
+  }
+
+  async #complete(active: ActiveRun, backend: Backend, entry: ComfyHistoryEntry): Promise<void> {
+    const outputs: RunOutput[] = [];
+    try {
+      for (const name of active.run.outputNames) {
+        const nodeId = nodeIdOfOutputName(name);
+        const items = producedItems(entry, nodeId);
+        for (const [index, item] of items.entries()) {
+          const output = await this.#storeOutput(backend, active.run.id, name, nodeId, index, item);
+          outputs.push(output);
+          await this.#emit(active, 'output.ready', { output }, { outputs: [...outputs] });
+        }
+      }
+    } catch (error) {
+      await this.#fail(active, {
+        message: `Could not fetch outputs from ${backend.name}: ${(error as Error).message}`,
+      });
+      return;
+    }
+    await this.#emit(
+      active,
+      'run.completed',
+      { outputs },
+      { status: 'completed', progress: 100, outputs, completedAt: now() },
+    );
+  }
+
+  async #storeOutput(
+    backend: Backend,
+    runId: string,
+    name: string,
+    nodeId: string,
+    index: number,
+    item: ReturnType<typeof producedItems>[number],
+  ): Promise<RunOutput> {
+    const filename = storedFilename(name, index, item.kind === 'file' ? item.extension : '.txt');
+    const contentType = contentTypeFor(filename);
+    let size: number;
+    if (item.kind === 'file') {
+      const response = await backend.client.view(item.ref);
+      if (!response.body) throw new Error(`empty body for ${item.ref.filename}`);
+      ({ size } = await this.#deps.outputs.put(filename, response.body));
+    } else {
+      ({ size } = await this.#deps.outputs.put(filename, Buffer.from(item.text, 'utf8')));
+    }
+    await this.#deps.storage.saveOutputFile({
+      filename,
+      name,
+      runId,
+      nodeId,
+      contentType,
+      size,
+      storageKey: filename,
+      ready: true,
+    });
+    return { filename, name, content_type: contentType, size, node_id: nodeId };
+  }
+
+  async #fail(active: ActiveRun, error: RunError): Promise<void> {
+    if (isTerminal(active.run.status)) return;
+    await this.#emit(active, 'run.failed', { error }, { status: 'failed', error, completedAt: now() });
+  }
+
+  // ---- reconciliation ----
+
+  async #tick(): Promise<void> {
+    if (this.#ticking) return;
+    this.#ticking = true;
+    try {
+      const byBackend = new Map<Backend, ActiveRun[]>();
+      for (const active of this.#active.values()) {
+        if (isTerminal(active.run.status)) continue;
+        if (!active.submitted) {
+          if (active.run.backendId === null) void this.#serial(active, () => this.#dispatch(active));
+          continue;
+        }
+        const backend = this.#pool.get(active.run.backendId);
+        if (!backend) {
+          void this.#serial(active, () => this.#reassign(active));
+          continue;
+        }
+        byBackend.set(backend, [...(byBackend.get(backend) ?? []), active]);
+      }
+      await Promise.all([...byBackend].map(([backend, runs]) => this.#reconcileBackend(backend, runs)));
+    } catch (error) {
+      this.#deps.log.error({ err: error }, 'reconcile failed');
+    } finally {
+      this.#ticking = false;
+    }
+  }
+
+  async #reconcileBackend(backend: Backend, runs: ActiveRun[]): Promise<void> {
+    if (!backend.connected) return;
+    const snapshotAt = Date.now();
+    let running: Set<string>;
+    let pending: Set<string>;
+    try {
+      const queue = await backend.client.getQueue();
+      running = new Set(queue.queue_running.map((item) => item[1]));
+      pending = new Set(queue.queue_pending.map((item) => item[1]));
+    } catch {
+      return;
+    }
+    for (const active of runs) {
+      if (isTerminal(active.run.status) || active.submittedAtMs > snapshotAt) continue;
+      const promptId = active.run.promptId;
+      if (running.has(promptId) || pending.has(promptId)) {
+        active.vanished = 0;
+        if (running.has(promptId)) void this.#serial(active, () => this.#markStarted(active, backend));
+        continue;
+      }
+      const entry = await backend.client.getHistory(promptId).catch(() => undefined);
+      if (entry?.status) {
+        void this.#serial(active, () => this.#finishFromHistory(active, backend, entry));
+        continue;
+      }
+      active.vanished++;
+      if (active.vanished >= 2) void this.#serial(active, () => this.#lost(active, backend));
+    }
+  }
+
+  /** The prompt is neither queued nor in history: the backend restarted or someone deleted it. */
+  async #lost(active: ActiveRun, backend: Backend): Promise<void> {
+    if (isTerminal(active.run.status) || active.run.backendId !== backend.id) return;
+    if (active.restored || active.run.status === 'queued') {
+      this.#deps.log.info(
+        { run: active.run.id, backend: backend.name },
+        'prompt not found on backend; dispatching again',
+      );
+      await this.#reassign(active);
+      return;
+    }
+    await this.#fail(active, {
+      message: `Prompt ${active.run.promptId} disappeared from ${backend.name} while running (backend restarted or prompt deleted)`,
+    });
+  }
+
+  async #reassign(active: ActiveRun): Promise<void> {
+    this.#uncount(active);
+    this.#byPrompt.delete(active.run.promptId);
+    active.submitted = false;
+    active.vanished = 0;
+    active.run.backendId = null;
+    await this.#deps.storage.updateRun(active.run.id, { backendId: null, submittedAt: null });
+    await this.#dispatch(active);
+  }
+
+  #rememberMoved(backend: Backend, promptId: string): void {
+    const set = this.#movedAway.get(backend.id) ?? new Set<string>();
+    set.add(promptId);
+    this.#movedAway.set(backend.id, set);
+  }
+
+  // ---- bookkeeping ----
+
+  #track(run: Run, restored: boolean): ActiveRun {
+    const active: ActiveRun = {
+      run,
+      chain: Promise.resolve(),
+      executed: new Set(),
+      interrupted: false,
+      submitted: false,
+      submittedAtMs: 0,
+      restored,
+      vanished: 0,
+      lastProgressAt: 0,
+    };
+    this.#active.set(run.id, active);
+    this.#byPrompt.set(run.promptId, active);
+    return active;
+  }
+
+  #untrack(active: ActiveRun): void {
+    this.#uncount(active);
+    this.#active.delete(active.run.id);
+    this.#byPrompt.delete(active.run.promptId);
+  }
+
+  #count(active: ActiveRun, backend: Backend): void {
+    this.#uncount(active);
+    backend.assigned++;
+    active.countedOn = backend;
+  }
+
+  #uncount(active: ActiveRun): void {
+    if (active.countedOn) active.countedOn.assigned--;
+    active.countedOn = undefined;
+  }
+
+  /** Runs one step of a run's lifecycle after the previous one, so events stay ordered. */
+  #serial<T>(active: ActiveRun, step: () => Promise<T>): Promise<T> {
+    const result = active.chain.then(step);
+    active.chain = result.catch((error: unknown) => {
+      this.#deps.log.error({ err: error, run: active.run.id }, 'run step failed');
+    });
+    return result;
+  }
+
+  async #emit(
+    active: ActiveRun,
+    type: string,
+    extra: Record<string, unknown>,
+    patch: RunPatch,
+  ): Promise<void> {
+    const status = patch.status ?? active.run.status;
+    const progress = patch.progress ?? active.run.progress;
+    const event = await this.#deps.storage.appendEvent(
+      active.run.id,
+      type,
+      { status, progress, ...extra },
+      { ...patch, progress },
+    );
+    Object.assign(active.run, patch, { progress, updatedAt: event.ts });
+    if (isTerminal(active.run.status)) this.#untrack(active);
+    this.#deps.bus.publish(event);
+  }
+}
+
+const splitInputName = (name: string): [string, string] => {
+  const index = name.lastIndexOf('_');
+  return [name.slice(0, index), name.slice(index + 1)];
+};
+
+const EXTENSIONS: Record<string, string> = {
+  'image/png': '.png',
+  'image/jpeg': '.jpg',
+  'image/webp': '.webp',
+  'image/gif': '.gif',
+};
+
+function extensionOf(filename: string, contentType: string): string {
+  const match = /\.[A-Za-z0-9]{1,5}$/.exec(filename);
+  return match ? match[0].toLowerCase() : (EXTENSIONS[contentType] ?? '.png');
+}

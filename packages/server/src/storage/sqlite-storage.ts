@@ -1,0 +1,478 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import BetterSqlite3 from 'better-sqlite3';
+import { Kysely, type Selectable, SqliteDialect } from 'kysely';
+import type { ComfyGraph } from '../workflows/types';
+import { migrateToLatest } from './migrations';
+import type { ApiKeysTable, Database, OutputsTable, RunsTable, WorkflowsTable } from './schema';
+import type {
+  ApiKeyRecord,
+  IdempotencyClaim,
+  InsertRunResult,
+  KeyRole,
+  OutputRecord,
+  Run,
+  RunEvent,
+  RunListQuery,
+  RunPatch,
+  RunStatus,
+  Storage,
+  StoredFileRef,
+  WorkflowRecord,
+} from './types';
+
+const toRun = (row: Selectable<RunsTable>): Run => ({
+  id: row.id,
+  workflowId: row.workflow_id,
+  groupId: row.group_id,
+  status: row.status as RunStatus,
+  inputs: JSON.parse(row.inputs_json),
+  outputNames: JSON.parse(row.output_names_json),
+  outputs: JSON.parse(row.outputs_json),
+  progress: row.progress,
+  error: row.error_json ? JSON.parse(row.error_json) : null,
+  graph: JSON.parse(row.graph_json) as ComfyGraph,
+  promptId: row.prompt_id,
+  backendId: row.backend_id,
+  submittedAt: row.submitted_at,
+  createdAt: row.created_at,
+  startedAt: row.started_at,
+  completedAt: row.completed_at,
+  updatedAt: row.updated_at,
+});
+
+const toRunRow = (run: Run): RunsTable => ({
+  id: run.id,
+  workflow_id: run.workflowId,
+  group_id: run.groupId,
+  status: run.status,
+  inputs_json: JSON.stringify(run.inputs),
+  output_names_json: JSON.stringify(run.outputNames),
+  outputs_json: JSON.stringify(run.outputs),
+  progress: run.progress,
+  error_json: run.error ? JSON.stringify(run.error) : null,
+  graph_json: JSON.stringify(run.graph),
+  prompt_id: run.promptId,
+  backend_id: run.backendId,
+  submitted_at: run.submittedAt,
+  created_at: run.createdAt,
+  started_at: run.startedAt,
+  completed_at: run.completedAt,
+  updated_at: run.updatedAt,
+});
+
+const toPatchRow = (patch: RunPatch, now: string): Partial<RunsTable> => {
+  const row: Partial<RunsTable> = { updated_at: now };
+  if (patch.status !== undefined) row.status = patch.status;
+  if (patch.outputs !== undefined) row.outputs_json = JSON.stringify(patch.outputs);
+  if (patch.progress !== undefined) row.progress = patch.progress;
+  if (patch.error !== undefined) row.error_json = patch.error ? JSON.stringify(patch.error) : null;
+  if (patch.backendId !== undefined) row.backend_id = patch.backendId;
+  if (patch.submittedAt !== undefined) row.submitted_at = patch.submittedAt;
+  if (patch.startedAt !== undefined) row.started_at = patch.startedAt;
+  if (patch.completedAt !== undefined) row.completed_at = patch.completedAt;
+  if (patch.promptId !== undefined) row.prompt_id = patch.promptId;
+  return row;
+};
+
+const toWorkflow = (row: Selectable<WorkflowsTable>): WorkflowRecord => ({
+  id: row.id,
+  name: row.name,
+  description: row.description,
+  graph: JSON.parse(row.graph_json),
+  manifest: row.manifest_json ? JSON.parse(row.manifest_json) : null,
+  inputsJson: row.inputs_json,
+  outputsJson: row.outputs_json,
+  source: row.source as WorkflowRecord['source'],
+  createdAt: row.created_at,
+  updatedAt: row.updated_at,
+});
+
+const toKey = (row: Selectable<ApiKeysTable>): ApiKeyRecord => ({
+  id: row.id,
+  name: row.name,
+  role: row.role as KeyRole,
+  prefix: row.prefix,
+  keyHash: row.key_hash,
+  source: row.source as ApiKeyRecord['source'],
+  createdAt: row.created_at,
+  lastUsedAt: row.last_used_at,
+  revokedAt: row.revoked_at,
+});
+
+const toOutput = (row: Selectable<OutputsTable>): OutputRecord => ({
+  filename: row.filename,
+  name: row.name,
+  runId: row.run_id,
+  nodeId: row.node_id,
+  contentType: row.content_type,
+  size: row.size,
+  storageKey: row.storage_key,
+  ready: row.ready === 1,
+});
+
+/** SQLite (WAL) storage through kysely. One connection; kysely serialises access to it. */
+export class SqliteStorage implements Storage {
+  readonly #db: Kysely<Database>;
+
+  private constructor(db: Kysely<Database>) {
+    this.#db = db;
+  }
+
+  static async open(dataDir: string): Promise<SqliteStorage> {
+    fs.mkdirSync(dataDir, { recursive: true });
+    const sqlite = new BetterSqlite3(path.join(dataDir, 'flowscale.db'));
+    sqlite.pragma('journal_mode = WAL');
+    sqlite.pragma('synchronous = NORMAL');
+    sqlite.pragma('busy_timeout = 5000');
+    sqlite.pragma('foreign_keys = ON');
+    const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: sqlite }) });
+    await migrateToLatest(db as Kysely<unknown>);
+    return new SqliteStorage(db);
+  }
+
+  async close(): Promise<void> {
+    await this.#db.destroy();
+  }
+
+  // ---- runs ----
+
+  async insertRun(run: Run, claim?: IdempotencyClaim): Promise<InsertRunResult> {
+    return this.#db.transaction().execute(async (trx) => {
+      if (claim) {
+        const previous = await trx
+          .selectFrom('idempotency_keys')
+          .selectAll()
+          .where('scope', '=', claim.scope)
+          .where('key', '=', claim.key)
+          .executeTakeFirst();
+        if (previous) {
+          if (previous.request_hash !== claim.requestHash)
+            return { kind: 'conflict', runId: previous.run_id };
+          const row = await trx
+            .selectFrom('runs')
+            .selectAll()
+            .where('id', '=', previous.run_id)
+            .executeTakeFirst();
+          if (row) return { kind: 'replayed', run: toRun(row) };
+        }
+      }
+      await trx.insertInto('runs').values(toRunRow(run)).execute();
+      for (const name of run.outputNames) {
+        const nodeId = name.split('_').at(-2) ?? '';
+        await trx
+          .insertInto('outputs')
+          .values({
+            filename: name,
+            name,
+            run_id: run.id,
+            node_id: nodeId,
+            content_type: null,
+            size: null,
+            storage_key: null,
+            ready: 0,
+            created_at: run.createdAt,
+          })
+          .execute();
+      }
+      if (claim) {
+        await trx
+          .insertInto('idempotency_keys')
+          .values({
+            scope: claim.scope,
+            key: claim.key,
+            request_hash: claim.requestHash,
+            run_id: run.id,
+            created_at: run.createdAt,
+          })
+          .onConflict((oc) =>
+            oc.columns(['scope', 'key']).doUpdateSet({ request_hash: claim.requestHash, run_id: run.id }),
+          )
+          .execute();
+      }
+      return { kind: 'created', run };
+    });
+  }
+
+  async getRun(id: string): Promise<Run | undefined> {
+    const row = await this.#db.selectFrom('runs').selectAll().where('id', '=', id).executeTakeFirst();
+    return row ? toRun(row) : undefined;
+  }
+
+  async listRuns(query: RunListQuery): Promise<{ runs: Run[]; total: number }> {
+    let base = this.#db.selectFrom('runs');
+    if (query.groupId !== undefined) base = base.where('group_id', '=', query.groupId);
+    const total = await base.select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
+    const rows = await base
+      .selectAll()
+      .orderBy(query.sortBy, query.sortOrder)
+      .orderBy('id', query.sortOrder)
+      .limit(query.pageSize)
+      .offset((query.page - 1) * query.pageSize)
+      .execute();
+    return { runs: rows.map(toRun), total: Number(total.n) };
+  }
+
+  async listUnfinishedRuns(): Promise<Run[]> {
+    const rows = await this.#db
+      .selectFrom('runs')
+      .selectAll()
+      .where('status', 'in', ['queued', 'running'])
+      .orderBy('created_at', 'asc')
+      .execute();
+    return rows.map(toRun);
+  }
+
+  async updateRun(id: string, patch: RunPatch): Promise<void> {
+    await this.#db
+      .updateTable('runs')
+      .set(toPatchRow(patch, new Date().toISOString()))
+      .where('id', '=', id)
+      .execute();
+  }
+
+  async appendEvent(
+    runId: string,
+    type: string,
+    data: Record<string, unknown>,
+    patch: RunPatch,
+  ): Promise<RunEvent> {
+    return this.#db.transaction().execute(async (trx) => {
+      const last = await trx
+        .selectFrom('run_events')
+        .select((eb) => eb.fn.max<number>('seq').as('seq'))
+        .where('run_id', '=', runId)
+        .executeTakeFirst();
+      const seq = Number(last?.seq ?? 0) + 1;
+      const ts = new Date().toISOString();
+      const event: RunEvent = { runId, seq, type, ts, data: { ...data, seq, run_id: runId, type, ts } };
+      await trx
+        .insertInto('run_events')
+        .values({ run_id: runId, seq, type, ts, data_json: JSON.stringify(event.data) })
+        .execute();
+      await trx.updateTable('runs').set(toPatchRow(patch, ts)).where('id', '=', runId).execute();
+      return event;
+    });
+  }
+
+  async listEvents(runId: string, fromSeq: number): Promise<RunEvent[]> {
+    const rows = await this.#db
+      .selectFrom('run_events')
+      .selectAll()
+      .where('run_id', '=', runId)
+      .where('seq', '>=', fromSeq)
+      .orderBy('seq', 'asc')
+      .execute();
+    return rows.map((row) => ({
+      runId,
+      seq: row.seq,
+      type: row.type,
+      ts: row.ts,
+      data: JSON.parse(row.data_json),
+    }));
+  }
+
+  async countRunsByStatus(): Promise<Record<string, number>> {
+    const rows = await this.#db
+      .selectFrom('runs')
+      .select(['status', (eb) => eb.fn.countAll<number>().as('n')])
+      .groupBy('status')
+      .execute();
+    return Object.fromEntries(rows.map((row) => [row.status, Number(row.n)]));
+  }
+
+  // ---- outputs ----
+
+  async saveOutputFile(record: OutputRecord): Promise<void> {
+    await this.#db
+      .insertInto('outputs')
+      .values({
+        filename: record.filename,
+        name: record.name,
+        run_id: record.runId,
+        node_id: record.nodeId,
+        content_type: record.contentType,
+        size: record.size,
+        storage_key: record.storageKey,
+        ready: record.ready ? 1 : 0,
+        created_at: new Date().toISOString(),
+      })
+      .onConflict((oc) =>
+        oc.column('filename').doUpdateSet({
+          content_type: record.contentType,
+          size: record.size,
+          storage_key: record.storageKey,
+          ready: record.ready ? 1 : 0,
+        }),
+      )
+      .execute();
+  }
+
+  async findOutput(filenameOrName: string): Promise<OutputRecord | undefined> {
+    const exact = await this.#db
+      .selectFrom('outputs')
+      .selectAll()
+      .where('filename', '=', filenameOrName)
+      .executeTakeFirst();
+    if (exact && (exact.ready === 1 || exact.filename !== exact.name)) return toOutput(exact);
+    // A bare output name: prefer its first ready file, else report the pending placeholder.
+    const ready = await this.#db
+      .selectFrom('outputs')
+      .selectAll()
+      .where('name', '=', filenameOrName)
+      .where('ready', '=', 1)
+      .orderBy('filename', 'asc')
+      .executeTakeFirst();
+    if (ready) return toOutput(ready);
+    return exact ? toOutput(exact) : undefined;
+  }
+
+  // ---- workflows ----
+
+  async upsertWorkflow(record: WorkflowRecord): Promise<WorkflowRecord> {
+    const row: WorkflowsTable = {
+      id: record.id,
+      name: record.name,
+      description: record.description,
+      graph_json: JSON.stringify(record.graph),
+      manifest_json: record.manifest == null ? null : JSON.stringify(record.manifest),
+      inputs_json: record.inputsJson,
+      outputs_json: record.outputsJson,
+      source: record.source,
+      created_at: record.createdAt,
+      updated_at: record.updatedAt,
+    };
+    const { created_at: _createdAt, ...update } = row;
+    await this.#db
+      .insertInto('workflows')
+      .values(row)
+      .onConflict((oc) => oc.column('id').doUpdateSet(update))
+      .execute();
+    return (await this.getWorkflow(record.id)) ?? record;
+  }
+
+  async getWorkflow(id: string): Promise<WorkflowRecord | undefined> {
+    const row = await this.#db.selectFrom('workflows').selectAll().where('id', '=', id).executeTakeFirst();
+    return row ? toWorkflow(row) : undefined;
+  }
+
+  async getWorkflowByName(name: string): Promise<WorkflowRecord | undefined> {
+    const row = await this.#db
+      .selectFrom('workflows')
+      .selectAll()
+      .where('name', '=', name)
+      .executeTakeFirst();
+    return row ? toWorkflow(row) : undefined;
+  }
+
+  async listWorkflows(): Promise<WorkflowRecord[]> {
+    const rows = await this.#db.selectFrom('workflows').selectAll().orderBy('name', 'asc').execute();
+    return rows.map(toWorkflow);
+  }
+
+  async deleteWorkflow(id: string): Promise<boolean> {
+    const result = await this.#db.deleteFrom('workflows').where('id', '=', id).executeTakeFirst();
+    return Number(result.numDeletedRows) > 0;
+  }
+
+  // ---- api keys ----
+
+  async insertKey(record: ApiKeyRecord): Promise<void> {
+    await this.#db
+      .insertInto('api_keys')
+      .values({
+        id: record.id,
+        name: record.name,
+        role: record.role,
+        prefix: record.prefix,
+        key_hash: record.keyHash,
+        source: record.source,
+        created_at: record.createdAt,
+        last_used_at: record.lastUsedAt,
+        revoked_at: record.revokedAt,
+      })
+      .onConflict((oc) => oc.column('key_hash').doUpdateSet({ revoked_at: null, role: record.role }))
+      .execute();
+  }
+
+  async findKeyByHash(keyHash: string): Promise<ApiKeyRecord | undefined> {
+    const row = await this.#db
+      .selectFrom('api_keys')
+      .selectAll()
+      .where('key_hash', '=', keyHash)
+      .executeTakeFirst();
+    return row ? toKey(row) : undefined;
+  }
+
+  async listKeys(): Promise<ApiKeyRecord[]> {
+    const rows = await this.#db.selectFrom('api_keys').selectAll().orderBy('created_at', 'asc').execute();
+    return rows.map(toKey);
+  }
+
+  async revokeKey(id: string, at: string): Promise<boolean> {
+    const result = await this.#db
+      .updateTable('api_keys')
+      .set({ revoked_at: at })
+      .where('id', '=', id)
+      .where('revoked_at', 'is', null)
+      .executeTakeFirst();
+    return Number(result.numUpdatedRows) > 0;
+  }
+
+  async revokeConfigKeysExcept(keepHashes: string[], at: string): Promise<void> {
+    let query = this.#db
+      .updateTable('api_keys')
+      .set({ revoked_at: at })
+      .where('source', '=', 'config')
+      .where('revoked_at', 'is', null);
+    if (keepHashes.length > 0) query = query.where('key_hash', 'not in', keepHashes);
+    await query.execute();
+  }
+
+  async touchKey(id: string, at: string): Promise<void> {
+    await this.#db.updateTable('api_keys').set({ last_used_at: at }).where('id', '=', id).execute();
+  }
+
+  async countUsableKeys(): Promise<number> {
+    const row = await this.#db
+      .selectFrom('api_keys')
+      .select((eb) => eb.fn.countAll<number>().as('n'))
+      .where('revoked_at', 'is', null)
+      .executeTakeFirstOrThrow();
+    return Number(row.n);
+  }
+
+  // ---- input files, settings ----
+
+  async recordInputFile(file: StoredFileRef): Promise<void> {
+    await this.#db
+      .insertInto('input_files')
+      .values({
+        sha256: file.sha256,
+        size: file.size,
+        content_type: file.content_type,
+        original_name: file.filename,
+        created_at: new Date().toISOString(),
+      })
+      .onConflict((oc) => oc.column('sha256').doNothing())
+      .execute();
+  }
+
+  async getSetting(key: string): Promise<string | undefined> {
+    const row = await this.#db
+      .selectFrom('settings')
+      .select('value')
+      .where('key', '=', key)
+      .executeTakeFirst();
+    return row?.value;
+  }
+
+  async setSettingIfAbsent(key: string, value: string): Promise<string> {
+    await this.#db
+      .insertInto('settings')
+      .values({ key, value })
+      .onConflict((oc) => oc.column('key').doNothing())
+      .execute();
+    return (await this.getSetting(key)) ?? value;
+  }
+}
