@@ -34,16 +34,19 @@ export class FlowScaleError extends Error {
     Object.defineProperty(this, LINEAGE, { value: lineageOf(ctor) });
   }
 
+  // `this` is the class on the right of `instanceof` (a subclass inherits this static method).
   static override [Symbol.hasInstance](value: unknown): boolean {
+    // biome-ignore lint/complexity/noThisInStatic: must be the subclass being tested, not FlowScaleError
     if (Function.prototype[Symbol.hasInstance].call(this, value)) return true;
     const lineage = (value as Record<symbol, unknown> | null)?.[LINEAGE];
+    // biome-ignore lint/complexity/noThisInStatic: as above
     return Array.isArray(lineage) && lineage.includes(this.kind);
   }
 }
 
 function lineageOf(ctor: typeof FlowScaleError): string[] {
   const kinds: string[] = [];
-  for (let c = ctor; c && c.kind; c = Object.getPrototypeOf(c)) {
+  for (let c = ctor; c?.kind; c = Object.getPrototypeOf(c)) {
     if (!kinds.includes(c.kind)) kinds.push(c.kind);
   }
   return kinds;

@@ -36,5 +36,10 @@ export function captureConsole() {
       lines.push(args.map(String).join(' '));
     }),
   );
-  return { lines, restore: () => spies.forEach((s) => s.mockRestore()) };
+  return {
+    lines,
+    restore: () => {
+      for (const spy of spies) spy.mockRestore();
+    },
+  };
 }

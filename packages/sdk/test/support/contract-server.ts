@@ -429,13 +429,14 @@ export async function startContractServer(options: ContractServerOptions = {}) {
       // Split each event across two writes so clients must reassemble chunks.
       const text = `id: ${event.seq}\nevent: ${event.type}\ndata: ${JSON.stringify(event)}\n\n`;
       res.write(text.slice(0, 7));
-      res.write(text.slice(7));
       written++;
       if (count === 1 && state.options.dropSseAfter !== undefined && written >= state.options.dropSseAfter) {
         run.listeners.delete(write);
-        res.destroy();
+        // Drop the connection once this event has reached the socket, without a clean end.
+        res.write(text.slice(7), () => res.destroy());
         return;
       }
+      res.write(text.slice(7));
       if (['run.completed', 'run.failed', 'run.cancelled'].includes(event.type)) {
         run.listeners.delete(write);
         res.end();

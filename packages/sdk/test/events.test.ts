@@ -1,0 +1,132 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import type { RunEventMessage } from '../src/index';
+import { createSseParser, type SseMessage } from '../src/runs/sse';
+import { clientFor } from './support/client';
+import {
+  type ContractServer,
+  type ContractServerOptions,
+  startContractServer,
+} from './support/contract-server';
+
+let server: ContractServer | undefined;
+async function serve(options: ContractServerOptions = {}) {
+  server = await startContractServer(options);
+  return server;
+}
+afterEach(async () => {
+  await server?.close();
+  server = undefined;
+});
+
+describe('SSE parser (pure)', () => {
+  it('reassembles events split at every possible position, with \\r\\n, \\r and \\n line ends', () => {
+    const text =
+      ': ping\r\n\r\nid: 1\r\nevent: a\r\ndata: {"x":1}\r\n\r\nid: 2\rdata: line1\rdata: line2\r\rid:3\ndata:tight\n\n';
+    const expected: SseMessage[] = [
+      { id: '1', event: 'a', data: '{"x":1}' },
+      { id: '2', event: undefined, data: 'line1\nline2' },
+      { id: '3', event: undefined, data: 'tight' },
+    ];
+    for (let cut = 0; cut <= text.length; cut++) {
+      const got: SseMessage[] = [];
+      const feed = createSseParser((m) => got.push(m));
+      feed(text.slice(0, cut));
+      feed(text.slice(cut));
+      expect(got, `cut at ${cut}`).toEqual(expected);
+    }
+  });
+});
+
+describe('subscribeRunEvents', () => {
+  it('delivers every event in order and stops after the terminal event', async () => {
+    const s = await serve();
+    const api = clientFor(s);
+    const { data } = await api.executeWorkflow('text-echo', { default_value_1: 'sse' });
+    const events: RunEventMessage[] = [];
+    let opened = 0;
+    let closed = 0;
+    const stream = api.subscribeRunEvents(data.run_id, {
+      onOpen: () => opened++,
+      onEvent: (e) => events.push(e),
+      onClose: () => closed++,
+    });
+    await stream.done;
+    expect(events.map((e) => e.data.type)).toEqual([
+      'run.queued',
+      'run.started',
+      'node.executing',
+      'output.ready',
+      'run.completed',
+    ]);
+    expect(events.map((e) => e.id)).toEqual(['1', '2', '3', '4', '5']);
+    expect(events[0]?.event).toBe('run.queued');
+    expect(events[4]?.data).toMatchObject({ run_id: data.run_id, status: 'completed', progress: 100 });
+    expect([opened, closed]).toEqual([1, 1]);
+    expect(s.requests.find((r) => r.path.endsWith('/events'))?.headers['x-api-key']).toBe(s.apiKey);
+  });
+
+  it('replays from fromSeq', async () => {
+    const s = await serve();
+    const api = clientFor(s);
+    const { data } = await api.executeWorkflow('text-echo', { default_value_1: 'replay' });
+    await api.subscribeRunEvents(data.run_id).done;
+    const events: RunEventMessage[] = [];
+    await api.subscribeRunEvents(data.run_id, { fromSeq: 3, onEvent: (e) => events.push(e) }).done;
+    expect(events.map((e) => e.data.seq)).toEqual([3, 4, 5]);
+    const last = s.requests.filter((r) => r.path.endsWith('/events')).at(-1)!;
+    expect(new URL(last.url, s.url).searchParams.get('from_seq')).toBe('3');
+  });
+
+  it('reconnects after a dropped connection and resumes with Last-Event-ID: no loss, no duplicates', async () => {
+    const s = await serve({ dropSseAfter: 2, stepMs: 30 });
+    const api = clientFor(s);
+    const { data } = await api.executeWorkflow('two-outputs', { default_value_1: 'resume' });
+    const seqs: number[] = [];
+    const errors: unknown[] = [];
+    await api.subscribeRunEvents(data.run_id, {
+      onEvent: (e) => seqs.push(e.data.seq),
+      onError: (e) => errors.push(e),
+    }).done;
+    expect(seqs).toEqual([1, 2, 3, 4, 5, 6]);
+    expect(errors).toEqual([]);
+    const streams = s.requests.filter((r) => r.path.endsWith('/events'));
+    expect(streams).toHaveLength(2);
+    expect(streams[1]?.headers['last-event-id']).toBe('2');
+    expect(new URL(streams[1]!.url, s.url).searchParams.get('from_seq')).toBe('3');
+  });
+
+  it('close() ends the stream and resolves done; an external signal does too', async () => {
+    const s = await serve();
+    const api = clientFor(s);
+    const { data } = await api.executeWorkflow('hang', {});
+    let closed = false;
+    const events: RunEventMessage[] = [];
+    const stream = api.subscribeRunEvents(data.run_id, {
+      onEvent: (e) => {
+        events.push(e);
+        if (e.data.type === 'run.started') stream.close();
+      },
+      onClose: () => {
+        closed = true;
+      },
+    });
+    await stream.done;
+    expect(closed).toBe(true);
+    expect(events.at(-1)?.data.type).toBe('run.started');
+
+    const controller = new AbortController();
+    const second = api.subscribeRunEvents(data.run_id, { signal: controller.signal });
+    setTimeout(() => controller.abort(), 50);
+    await second.done;
+  });
+
+  it('reports a final failure to onError (unknown run: 404)', async () => {
+    const s = await serve();
+    const errors: Array<{ status?: number }> = [];
+    await clientFor(s).subscribeRunEvents('no-such-run', {
+      onError: (e) => errors.push(e as { status?: number }),
+    }).done;
+    expect(errors).toHaveLength(1);
+    expect(errors[0]?.status).toBe(404);
+  });
+});
