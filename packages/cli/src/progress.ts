@@ -63,11 +63,13 @@ export function failureMessage(error: RunEventData['error'] | undefined): string
 
 export interface ProgressView {
   update(e: RunEventData): void;
-  /** Clears the live line so a prompt or message can be printed cleanly. */
-  clear(): void;
+  /** Clears the live line and stops redrawing it, so a prompt or message can be printed cleanly. */
+  pause(): void;
+  resume(): void;
   stop(): void;
 }
 
+const BAR_WIDTH = 24;
 const SPINNER = ['⠋', '⠙', '⠹', '⠸', '⠼', '⠴', '⠦', '⠧', '⠇', '⠏'];
 
 /** A single redrawn status line with a spinner and a bar; only used on a TTY. */
@@ -78,6 +80,7 @@ class LiveLine implements ProgressView {
   #node = '';
   #step = '';
   #timer: NodeJS.Timeout;
+  #paused = false;
 
   constructor(
     private readonly stream: OutStream,
@@ -97,28 +100,39 @@ class LiveLine implements ProgressView {
     if (e.type === 'node.progress' && e.max) this.#step = `${e.value}/${e.max}`;
     if (e.type === 'run.queued') this.#status = describeEvent(e)!;
     if (e.type === 'run.started') this.#status = 'running';
-    if (e.type === 'output.ready') {
-      this.clear();
+    if (e.type === 'output.ready' && !this.#paused) {
+      this.stream.write('\r\x1b[K');
       this.stream.write(`${this.paint.green('✓')} ${describeEvent(e)}\n`);
     }
     this.#draw();
   }
 
   #draw(): void {
+    if (this.#paused) return;
     const spin = this.paint.cyan(SPINNER[this.#frame++ % SPINNER.length]!);
     const pct = `${Math.round(this.#percent)}%`.padStart(4);
-    const node = this.#node ? ` ${this.paint.dim(this.#node)}` : '';
-    const step = this.#step ? ` ${this.paint.dim(this.#step)}` : '';
-    this.stream.write(`\r\x1b[K${spin} ${this.#status} ${renderBar(this.#percent)} ${pct}${node}${step}`);
+    let detail = [this.#node, this.#step].filter(Boolean).join(' ');
+    const fixed = 2 + this.#status.length + 1 + BAR_WIDTH + 1 + pct.length;
+    // A line wider than the terminal wraps, and then \r can no longer redraw it in place.
+    const room = (this.stream.columns || 80) - 1 - fixed - 1;
+    if (detail.length > room) detail = room > 1 ? `${detail.slice(0, room - 1)}…` : '';
+    const tail = detail ? ` ${this.paint.dim(detail)}` : '';
+    this.stream.write(`\r\x1b[K${spin} ${this.#status} ${renderBar(this.#percent, BAR_WIDTH)} ${pct}${tail}`);
   }
 
-  clear(): void {
+  pause(): void {
+    this.#paused = true;
     this.stream.write('\r\x1b[K');
+  }
+
+  resume(): void {
+    this.#paused = false;
+    this.#draw();
   }
 
   stop(): void {
     clearInterval(this.#timer);
-    this.clear();
+    this.pause();
   }
 }
 
@@ -132,13 +146,15 @@ class PlainLines implements ProgressView {
     this.#last = line;
     this.stream.write(`${line}\n`);
   }
-  clear(): void {}
+  pause(): void {}
+  resume(): void {}
   stop(): void {}
 }
 
 class Silent implements ProgressView {
   update(): void {}
-  clear(): void {}
+  pause(): void {}
+  resume(): void {}
   stop(): void {}
 }
 

@@ -15,6 +15,8 @@ export interface WatchOptions {
   onEvent(event: RunEventData): void;
   /** Called before a Ctrl-C prompt or message, so a live progress line can get out of the way. */
   onPause(): void;
+  /** Called when the user chose to keep waiting. */
+  onResume(): void;
 }
 
 const TERMINAL_STATUS: Record<string, string> = {
@@ -70,6 +72,8 @@ export async function watchRun(
   });
 
   let prompting = false;
+  // The run.cancelled event can arrive before cancelRun() answers; it is still our Ctrl-C.
+  let cancelRequested = false;
   async function onInterrupt(): Promise<void> {
     if (stop.signal.aborted || prompting) return;
     opts.onPause();
@@ -79,9 +83,10 @@ export async function watchRun(
       const answer = await ask(stdin, ctx.io.stderr, `Cancel run ${runId} on the server? [y/N] `);
       prompting = false;
       if (answer === 'detach') return settle({ kind: 'interrupted', cancelled: false });
-      if (answer !== 'yes') return;
+      if (answer !== 'yes') return opts.onResume();
     }
     ctx.out.info(`cancelling run ${runId}…`);
+    cancelRequested = true;
     try {
       await client.cancelRun(runId);
       settle({ kind: 'interrupted', cancelled: true });
@@ -107,7 +112,9 @@ export async function watchRun(
           opts.onEvent(e);
           if (TERMINAL_EVENTS.has(e.type)) {
             terminal = true;
-            settle({ kind: 'finished', event: e });
+            if (e.type === 'run.cancelled' && cancelRequested)
+              settle({ kind: 'interrupted', cancelled: true });
+            else settle({ kind: 'finished', event: e });
           }
         },
       });

@@ -63,7 +63,8 @@ export function registerRun(program: Command, context: ContextFactory): void {
           outcome = await watchRun(ctx, runId, {
             timeoutMs: opts.timeout === undefined ? undefined : opts.timeout * 1000,
             onEvent: (e) => progress.update(e),
-            onPause: () => progress.clear(),
+            onPause: () => progress.pause(),
+            onResume: () => progress.resume(),
           });
         } finally {
           progress.stop();

@@ -2,8 +2,8 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { dirname, relative, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { action, type ContextFactory } from '../program';
-import type { WorkflowSchema } from '../schema';
 import { generateWorkflowTypes } from '../typegen';
+import { toSchema } from '../workflow-lookup';
 
 export const DEFAULT_TYPES_FILE = 'flowscale-workflows.gen.ts';
 
@@ -22,7 +22,7 @@ export function registerTypes(program: Command, context: ContextFactory): void {
         const { data: list } = await client.getWorkflows();
         // The list endpoint has FlowScale's loose name→type maps; the per-workflow endpoint has full schemas.
         const workflows = await Promise.all(
-          (list ?? []).map(async (w) => (await client.getWorkflow(w.id)).data as WorkflowSchema),
+          (list ?? []).map(async (w) => toSchema((await client.getWorkflow(w.id)).data)),
         );
         const text = generateWorkflowTypes(workflows);
         if (opts.out === '-') {

@@ -1,19 +1,7 @@
 import type { Command } from 'commander';
 import { action, type ContextFactory } from '../program';
 import type { SchemaField } from '../schema';
-import { lookupWorkflow } from '../workflow-lookup';
-
-/** The list endpoint carries inputs/outputs as JSON strings (FlowScale's format); decode them for display. */
-export function parseIoMap(value: unknown): Record<string, string> {
-  if (typeof value === 'string') {
-    try {
-      return parseIoMap(JSON.parse(value));
-    } catch {
-      return {};
-    }
-  }
-  return value && typeof value === 'object' ? (value as Record<string, string>) : {};
-}
+import { lookupWorkflow, parseIoMap } from '../workflow-lookup';
 
 const describeDefault = (f: SchemaField): string =>
   f.default === undefined ? '' : JSON.stringify(f.default);
