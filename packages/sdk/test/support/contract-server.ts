@@ -76,6 +76,8 @@ export interface ContractServerOptions {
   events?: 'on' | '404' | 'json';
   /** Destroy the first SSE connection of each run after this many events. */
   dropSseAfter?: number;
+  /** Refuse every WebSocket handshake with 401. */
+  rejectWebSockets?: boolean;
 }
 
 interface WorkflowSpec {
@@ -166,7 +168,8 @@ export async function startContractServer(options: ContractServerOptions = {}) {
     verifyClient: (info, done) => {
       const key =
         info.req.headers['x-api-key'] ?? keyFromProtocols(info.req.headers['sec-websocket-protocol']);
-      if (state.options.requireKey && key !== apiKey) done(false, 401, 'Unauthorized');
+      if (state.options.rejectWebSockets || (state.options.requireKey && key !== apiKey))
+        done(false, 401, 'Unauthorized');
       else done(true);
     },
   });
