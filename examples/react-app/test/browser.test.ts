@@ -1,0 +1,204 @@
+import { randomBytes } from 'node:crypto';
+import { copyFile, mkdtemp, rm } from 'node:fs/promises';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { createBackend } from '@flowscale/example-backend-proxy';
+import { startServer } from '@flowscale/server';
+import { type Browser, chromium, type Page } from 'playwright-core';
+import sharp from 'sharp';
+import { build } from 'vite';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+const root = fileURLToPath(new URL('..', import.meta.url));
+const screenshotTarget = fileURLToPath(
+  new URL('../../../docs/screenshot-react-example.png', import.meta.url),
+);
+// A distinctive key, so finding it anywhere in the browser's traffic is meaningful.
+const apiKey = `fs-e2e-${randomBytes(12).toString('hex')}`;
+
+let tmp: string;
+let server: Awaited<ReturnType<typeof startServer>>;
+let backend: http.Server;
+let backendUrl: string;
+let browser: Browser;
+
+beforeAll(async () => {
+  tmp = await mkdtemp(join(tmpdir(), 'fs-example-e2e-'));
+  const outDir = join(tmp, 'dist');
+  await build({ root, configFile: join(root, 'vite.config.ts'), logLevel: 'error', build: { outDir } });
+  server = await startServer({
+    port: 0,
+    dataDir: join(tmp, 'server'),
+    apiKeys: [apiKey],
+    logLevel: 'silent',
+  });
+  backend = http.createServer(
+    createBackend({
+      flowscaleUrl: server.url,
+      flowscaleApiKey: apiKey,
+      jwtSecret: 'e2e-secret',
+      staticDir: outDir,
+    }),
+  );
+  backend.listen(0, '127.0.0.1');
+  await new Promise((resolve) => backend.once('listening', resolve));
+  backendUrl = `http://127.0.0.1:${(backend.address() as AddressInfo).port}`;
+  browser = await chromium.launch({
+    executablePath: '/usr/bin/chromium',
+    args: [
+      '--headless',
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+    ],
+  });
+}, 120_000);
+
+afterAll(async () => {
+  await browser?.close();
+  backend?.closeAllConnections();
+  await new Promise((resolve) => (backend ? backend.close(resolve) : resolve(null)));
+  await server?.close();
+  if (tmp) await rm(tmp, { recursive: true, force: true });
+});
+
+interface Seen {
+  url: string;
+  headers: Record<string, string>;
+  body: Buffer | null;
+}
+
+/** Records every request the page makes, with all headers and the body. */
+function recordRequests(page: Page): () => Promise<Seen[]> {
+  const pending: Array<Promise<Seen>> = [];
+  page.on('request', (request) => {
+    pending.push(
+      request
+        .allHeaders()
+        .then((headers) => ({ url: request.url(), headers, body: request.postDataBuffer() })),
+    );
+  });
+  return () => Promise.all(pending);
+}
+
+/** Records every status and progress value the run panel shows, from inside the page. */
+async function watchRunPanel(page: Page) {
+  await page.evaluate(() => {
+    const w = window as unknown as { __states: string[] };
+    w.__states = [];
+    const note = () => {
+      const run = document.querySelector('[data-testid="run"]');
+      const bar = document.querySelector('[role="progressbar"]');
+      if (!run) return;
+      const state = `${run.getAttribute('data-status')}:${bar?.getAttribute('aria-valuenow')}`;
+      if (w.__states.at(-1) !== state) w.__states.push(state);
+    };
+    new MutationObserver(note).observe(document.body, { subtree: true, childList: true, attributes: true });
+  });
+  return () => page.evaluate(() => (window as unknown as { __states: string[] }).__states);
+}
+
+async function signIn(page: Page) {
+  await page.goto(backendUrl);
+  await page.getByLabel('Password').fill('demo');
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.getByLabel('Workflow').waitFor();
+}
+
+describe('the example page, in Chromium, through the backend proxy', () => {
+  it('signs in, uploads an image to invert-image, shows live progress and the output', async () => {
+    const page = await browser.newPage({ viewport: { width: 1100, height: 760 } });
+    const requests = recordRequests(page);
+    const width = 96;
+    const height = 64;
+    const raw = Buffer.alloc(width * height * 3);
+    for (let y = 0; y < height; y++) {
+      for (let x = 0; x < width; x++) {
+        const i = (y * width + x) * 3;
+        raw[i] = Math.round((x / width) * 255);
+        raw[i + 1] = Math.round((y / height) * 255);
+        raw[i + 2] = 200;
+      }
+    }
+    const png = await sharp(raw, { raw: { width, height, channels: 3 } })
+      .png()
+      .toBuffer();
+
+    await signIn(page);
+    const options = await page.getByLabel('Workflow').locator('option').allTextContents();
+    // The proxy's allow-list decides what the page can see.
+    expect(options.sort()).toEqual(['blur-image', 'invert-image', 'slow-delay', 'text-echo']);
+    await page.getByLabel('Workflow').selectOption({ label: 'invert-image' });
+    await page.locator('input[type="file"][name="image_1"]').setInputFiles({
+      name: 'gradient.png',
+      mimeType: 'image/png',
+      buffer: png,
+    });
+    const states = await watchRunPanel(page);
+    await page.getByRole('button', { name: 'Run' }).click();
+
+    const output = page.getByTestId('output-image');
+    await output.waitFor({ timeout: 30_000 });
+    await page.waitForFunction(() => {
+      const img = document.querySelector<HTMLImageElement>('[data-testid="output-image"]');
+      return img?.complete && img.naturalWidth > 0;
+    });
+    const seenStates = await states();
+    expect(seenStates.at(-1)).toBe('completed:100');
+    // The panel went through the run's earlier states before completing (live, not a final fetch).
+    expect(seenStates.some((s) => /^(submitting|queued|running):/.test(s))).toBe(true);
+    expect(await page.locator('.status').textContent()).toBe('completed');
+    expect(new URL(page.url()).hash).toMatch(/^#run=/);
+
+    // The image shown is the inverted upload, served through the proxy.
+    const src = (await output.getAttribute('src'))!;
+    expect(src.startsWith(`${backendUrl}/api/v1/files/`)).toBe(true);
+    const shown = await (await fetch(src)).arrayBuffer();
+    const pixels = await sharp(Buffer.from(shown)).removeAlpha().raw().toBuffer();
+    expect(pixels.every((v, i) => v === 255 - raw[i]!)).toBe(true);
+
+    const shot = join(tmp, 'screenshot.png');
+    await page.screenshot({ path: shot, fullPage: true });
+    if (process.env.UPDATE_SCREENSHOT) await copyFile(shot, screenshotTarget);
+
+    // The browser only ever talked to the backend, and never with the API key.
+    const seen = await requests();
+    expect(seen.length).toBeGreaterThan(5);
+    expect(seen.some((r) => r.url.includes('/api/v1/runs?workflow_id=') && r.body?.includes(png))).toBe(true);
+    for (const request of seen) {
+      if (!request.url.startsWith('blob:'))
+        expect(request.url.startsWith(backendUrl), request.url).toBe(true);
+      expect(request.url).not.toContain(apiKey);
+      expect(JSON.stringify(request.headers), request.url).not.toContain(apiKey);
+      expect(Object.keys(request.headers)).not.toContain('x-api-key');
+      expect(request.body?.includes(apiKey) ?? false, request.url).toBe(false);
+    }
+    await page.close();
+  }, 90_000);
+
+  it('resumes a running run after a reload', async () => {
+    const page = await browser.newPage();
+    await signIn(page);
+    await page.getByLabel('Workflow').selectOption({ label: 'slow-delay' });
+    await page.getByLabel(/value_4/).fill('3');
+    await page.getByRole('button', { name: 'Run' }).click();
+    await page.locator('[data-testid="run"][data-status="running"]').waitFor({ timeout: 20_000 });
+    const runUrl = page.url();
+    expect(new URL(runUrl).hash).toMatch(/^#run=/);
+
+    await page.reload();
+    // Straight back to the same run, replayed, and then followed live until it ends.
+    await page.locator('[data-testid="run"]').waitFor();
+    expect(page.url()).toBe(runUrl);
+    await page.locator('[data-testid="run"][data-status="completed"]').waitFor({ timeout: 20_000 });
+    await expect(page.getByTestId('output-text').textContent()).resolves.toMatch(/from FlowScale|\S/);
+    await page.close();
+  }, 60_000);
+});
