@@ -1,7 +1,6 @@
 import multipart from '@fastify/multipart';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
-import websocket from '@fastify/websocket';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { AppContext } from '../context';
 import { registerErrorHandling } from './error-handler';
@@ -28,15 +27,10 @@ const ERROR_ENVELOPE_SCHEMA = {
   },
 };
 
-/** Browsers cannot send headers on a WebSocket; they offer `flowscale` plus `flowscale.key.<key>`. */
-const chooseSubprotocol = (protocols: Set<string>): string | false =>
-  protocols.has('flowscale') ? 'flowscale' : false;
-
 export async function buildApp(ctx: AppContext): Promise<FastifyInstance> {
   const app = Fastify({
     loggerInstance: ctx.log as FastifyBaseLogger,
     bodyLimit: ctx.config.maxJsonBodyBytes,
-    disableRequestLogging: ctx.config.logLevel !== 'debug' && ctx.config.logLevel !== 'trace',
     return503OnClosing: true,
     ajv: { customOptions: { coerceTypes: 'array', removeAdditional: false } },
   });
@@ -65,7 +59,6 @@ export async function buildApp(ctx: AppContext): Promise<FastifyInstance> {
       files: ctx.config.maxParts,
     },
   });
-  await app.register(websocket, { options: { handleProtocols: chooseSubprotocol, maxPayload: 64 * 1024 } });
 
   // Everything in here needs an API key unless the route says `config: { public: true }`.
   await app.register(async (api) => {

@@ -1,4 +1,5 @@
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { IncomingHttpHeaders } from 'node:http';
+import type { FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
 import type { KeyService } from '../../auth/key-service';
 import type { ApiKeyRecord } from '../../storage/types';
@@ -19,10 +20,10 @@ declare module 'fastify' {
 const KEY_SUBPROTOCOL = 'flowscale.key.';
 
 /** Browsers cannot set headers on a WebSocket, so the key may arrive as a `flowscale.key.<key>` subprotocol. */
-function presentedKey(request: FastifyRequest): string | undefined {
-  const header = request.headers['x-api-key'];
+export function presentedKey(headers: IncomingHttpHeaders): string | undefined {
+  const header = headers['x-api-key'];
   if (typeof header === 'string' && header !== '') return header;
-  const protocols = request.headers['sec-websocket-protocol'];
+  const protocols = headers['sec-websocket-protocol'];
   if (typeof protocols !== 'string') return undefined;
   const offered = protocols.split(',').map((protocol) => protocol.trim());
   return offered.find((protocol) => protocol.startsWith(KEY_SUBPROTOCOL))?.slice(KEY_SUBPROTOCOL.length);
@@ -33,7 +34,7 @@ async function authPlugin(app: FastifyInstance, options: { keys: KeyService }): 
   app.addHook('onRequest', async (request) => {
     const config = request.routeOptions.config;
     if (config?.public) return;
-    const key = presentedKey(request);
+    const key = presentedKey(request.headers);
     if (!key) throw new Unauthorized('Missing API key: send it in the X-API-KEY header');
     const record = await options.keys.authenticate(key);
     if (!record) throw new Unauthorized('Invalid or revoked API key');

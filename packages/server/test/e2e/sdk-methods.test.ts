@@ -1,0 +1,232 @@
+import { FlowScaleError } from 'flowscale';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { sdkClient, startTestServer, type TestServer, waitFor } from '../support/harness';
+import { solidPng } from '../support/png';
+
+// Every SDK method against the real server driving the embedded engine over real sockets.
+let server: TestServer;
+
+beforeAll(async () => {
+  server = await startTestServer();
+});
+afterAll(async () => {
+  await server?.close();
+});
+
+describe('SDK against the server', () => {
+  it('checkHealth and getQueue answer per container', async () => {
+    const health = await server.api.checkHealth();
+    expect(health.status).toBe('success');
+    expect(health.data).toEqual([
+      { container: 'container #1', status: expect.stringMatching(/idle|running/) },
+    ]);
+    const queue = await server.api.getQueue();
+    expect(queue.data[0]?.container).toBe('container #1');
+    expect(queue.data[0]?.queue).toHaveProperty('queue_running');
+    expect(queue.data[0]?.queue).toHaveProperty('queue_pending');
+  });
+
+  it('getWorkflows returns the shipped workflows in the documented shape', async () => {
+    const { data } = await server.api.getWorkflows();
+    const byName = Object.fromEntries(data.map((workflow) => [workflow.name, workflow]));
+    expect(Object.keys(byName)).toEqual(
+      expect.arrayContaining(['text-echo', 'invert-image', 'solid-color', 'blur-image', 'slow-delay']),
+    );
+    expect(JSON.parse(byName['text-echo']!.inputs)).toEqual({ default_value_1: 'string' });
+    expect(JSON.parse(byName['text-echo']!.outputs)).toEqual({ filename_prefix_3: 'string' });
+    expect(JSON.parse(byName['invert-image']!.inputs)).toEqual({ image_1: 'image' });
+    expect(JSON.parse(byName['blur-image']!.inputs)).toEqual({ image_1: 'image', value_2: 'integer' });
+    expect(JSON.parse(byName['slow-delay']!.inputs)).toEqual({
+      default_value_1: 'string',
+      value_4: 'number',
+    });
+    expect(byName['text-echo']!.id).toMatch(
+      /^[0-9a-f]{8}-[0-9a-f]{4}-5[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/,
+    );
+  });
+
+  it('getWorkflow by id and by name gives the same parsed schema', async () => {
+    const byName = await server.api.getWorkflow('solid-color');
+    const byId = await server.api.getWorkflow(byName.data.id);
+    expect(byId.data).toEqual(byName.data);
+    expect(byName.data.input_schema).toEqual([
+      expect.objectContaining({
+        name: 'default_value_1',
+        type: 'integer',
+        required: false,
+        default: 128,
+        node_id: '1',
+      }),
+    ]);
+  });
+
+  it('executeWorkflowAsync returns text outputs as file_content (event stream and polling)', async () => {
+    for (const mode of ['sse', 'poll'] as const) {
+      const result = await server.api.executeWorkflowAsync(
+        'text-echo',
+        { default_value_1: `hi ${mode}` },
+        undefined,
+        100,
+        30_000,
+        { mode },
+      );
+      expect(result.status).toBe('success');
+      expect(result.data).toHaveLength(1);
+      expect(result.data[0]).toMatchObject({
+        file_content: `hi ${mode} from FlowScale`,
+        generation_status: 'success',
+      });
+      expect(result.data[0]!.filename).toMatch(/^filename_prefix_3_[A-Z0-9]{10}\.txt$/);
+    }
+  });
+
+  it('executeWorkflowAsync uploads an image and returns a signed download URL of the inverted PNG', async () => {
+    const png = solidPng(4, 3, [10, 200, 30]);
+    const result = await server.api.executeWorkflowAsync(
+      'invert-image',
+      { image_1: new Blob([new Uint8Array(png)], { type: 'image/png' }) },
+      undefined,
+      100,
+      30_000,
+    );
+    const entry = result.data[0]!;
+    expect(entry.download_url).toMatch(
+      /\/api\/v1\/files\/filename_prefix_3_[A-Z0-9]{10}\.png\?expires=\d+&signature=/,
+    );
+    const download = await fetch(entry.download_url!);
+    expect(download.status).toBe(200);
+    expect(download.headers.get('content-type')).toBe('image/png');
+    const bytes = Buffer.from(await download.arrayBuffer());
+    expect(bytes.subarray(1, 4).toString('latin1')).toBe('PNG');
+    // A tampered signature is refused.
+    const tampered = await fetch(entry.download_url!.replace(/signature=./, 'signature=X'));
+    expect(tampered.status).toBe(403);
+  });
+
+  it('executeWorkflow + getRun + getOutput + getRuns with a group', async () => {
+    const group = `group-${Date.now()}`;
+    const submitted = await server.api.executeWorkflow('solid-color', { default_value_1: 8 }, group);
+    expect(submitted.data.run_id).toBeTruthy();
+    expect(submitted.data.output_names).toEqual([expect.stringMatching(/^filename_prefix_3_[A-Z0-9]{10}$/)]);
+    const run = await waitFor(
+      () => server.api.getRun(submitted.data.run_id),
+      (response) => response.data.status === 'completed',
+    );
+    expect(run.data).toMatchObject({
+      _id: submitted.data.run_id,
+      group_id: group,
+      progress: 100,
+      error: null,
+    });
+    expect(run.data.outputs?.[0]).toMatchObject({ content_type: 'image/png', node_id: '3' });
+    const name = submitted.data.output_names?.[0] ?? '';
+    const withoutExtension = await server.api.getOutput(name);
+    const withExtension = await server.api.getOutput(`${name}.png`);
+    expect(withoutExtension?.data.download_url).toBeTruthy();
+    expect(withExtension?.data.download_url).toBe(withoutExtension?.data.download_url);
+
+    const runs = await server.api.getRuns(group);
+    expect(runs.data.count).toBe(1);
+    expect(runs.data.runs.map((r) => r._id)).toEqual([submitted.data.run_id]);
+    expect(runs.meta).toMatchObject({ page: 1, page_size: 10, total_count: 1, total_pages: 1 });
+  });
+
+  it('subscribeRunEvents streams ordered events ending with the terminal one', async () => {
+    const submitted = await server.api.executeWorkflow('text-echo', { default_value_1: 'events' });
+    const events: Array<{ id: string | undefined; type: string; seq: number }> = [];
+    const subscription = server.api.subscribeRunEvents(submitted.data.run_id, {
+      onEvent: (event) => events.push({ id: event.id, type: event.data.type, seq: event.data.seq }),
+    });
+    await subscription.done;
+    expect(events[0]).toMatchObject({ id: '1', type: 'run.queued', seq: 1 });
+    expect(events.at(-1)?.type).toBe('run.completed');
+    expect(events.map((event) => event.seq)).toEqual(events.map((_, index) => index + 1));
+    expect(events.map((event) => event.type)).toContain('output.ready');
+  });
+
+  it('connectWebSocket receives run_status_update for a subscribed run', async () => {
+    const updates: Array<{ run_id: string; status: string }> = [];
+    let opened!: () => void;
+    const open = new Promise<void>((resolve) => {
+      opened = resolve;
+    });
+    const disconnect = server.api.connectWebSocket({
+      onOpen: () => opened(),
+      onMessage: (message) => {
+        if (message.type === 'run_status_update')
+          updates.push(message.data as { run_id: string; status: string });
+      },
+    });
+    try {
+      await open;
+      const submitted = await server.api.executeWorkflow('text-echo', { default_value_1: 'ws' });
+      expect(
+        server.api.sendWebSocketMessage({
+          type: 'client_event',
+          data: { action: 'subscribe', runId: submitted.data.run_id },
+        }),
+      ).toBe(true);
+      await waitFor(
+        async () => updates.filter((update) => update.run_id === submitted.data.run_id),
+        (mine) => mine.some((update) => update.status === 'completed'),
+      );
+    } finally {
+      disconnect();
+    }
+  });
+
+  it('cancelRun on a finished run is a 409', async () => {
+    const result = await server.api.executeWorkflow('text-echo', { default_value_1: 'x' });
+    await waitFor(
+      () => server.api.getRun(result.data.run_id),
+      (response) => response.data.status === 'completed',
+    );
+    const error = await server.api.cancelRun(result.data.run_id).catch((caught: unknown) => caught);
+    expect(error).toBeInstanceOf(FlowScaleError);
+    expect((error as FlowScaleError).status).toBe(409);
+    expect((error as FlowScaleError).code).toBe('RUN_ALREADY_FINISHED');
+  });
+
+  it('admin: deploy, re-deploy (same id), run, delete a workflow', async () => {
+    const workflow = {
+      '1': { class_type: 'PrimitiveString', inputs: { value: 'abc' } },
+      '2': { class_type: 'PreviewAny', inputs: { source: ['1', 0] } },
+    };
+    const first = await server.api.deployWorkflow({
+      name: 'preview-any',
+      workflow,
+      manifest: { inputs: { value_1: { alias: 'text', description: 'what to echo' } } },
+    });
+    const again = await server.api.deployWorkflow({ name: 'preview-any', description: 'v2', workflow });
+    expect(again.data.id).toBe(first.data.id);
+    expect(first.data.input_schema[0]).toMatchObject({ name: 'value_1', alias: 'text', type: 'string' });
+    const result = await server.api.executeWorkflowAsync(
+      'preview-any',
+      { value_1: 'previewed' },
+      undefined,
+      100,
+    );
+    expect(result.data[0]?.file_content).toBe('previewed');
+    await server.api.deleteWorkflow(first.data.id);
+    const gone = await server.api.getWorkflow('preview-any').catch((caught: unknown) => caught);
+    expect((gone as FlowScaleError).status).toBe(404);
+  });
+
+  it('admin: keys are created once, listed without secrets, and revoked', async () => {
+    const created = await server.api.createApiKey({ name: 'ci user', role: 'user' });
+    expect(created.data.key).toMatch(/^fs_/);
+    const user = sdkClient(server.url, created.data.key);
+    expect((await user.getWorkflows()).status).toBe('success');
+    const forbidden = await user.listApiKeys().catch((caught: unknown) => caught);
+    expect((forbidden as FlowScaleError).status).toBe(403);
+
+    const listed = await server.api.listApiKeys();
+    const mine = listed.data.find((record) => record.id === created.data.id);
+    expect(mine).toMatchObject({ name: 'ci user', role: 'user', revoked_at: null });
+    expect(JSON.stringify(listed.data)).not.toContain(created.data.key);
+
+    await server.api.revokeApiKey(created.data.id);
+    const revoked = await user.getWorkflows().catch((caught: unknown) => caught);
+    expect((revoked as FlowScaleError).status).toBe(401);
+  });
+});
