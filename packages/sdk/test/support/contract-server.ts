@@ -196,6 +196,15 @@ export async function startContractServer(options: ContractServerOptions = {}) {
     const full = new URL(req.url ?? '/', url);
     const path = full.pathname;
     const method = req.method ?? 'GET';
+    // Browsers call from another origin (the browser test): allow it, and answer preflights.
+    res.setHeader('Access-Control-Allow-Origin', '*');
+    if (method === 'OPTIONS') {
+      res.writeHead(204, {
+        'Access-Control-Allow-Methods': 'GET,POST,DELETE',
+        'Access-Control-Allow-Headers': req.headers['access-control-request-headers'] ?? '*',
+      });
+      return void res.end();
+    }
     state.requests.push({ method, url: req.url ?? '', path, headers: req.headers });
     const fault = takeFault(method, path);
     if (fault?.delayMs) await sleep(fault.delayMs);
