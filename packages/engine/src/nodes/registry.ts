@@ -1,6 +1,8 @@
 import type { Registry } from '../graph/validate';
+import { imageBlend, imageCompositeMasked } from './core/blend';
 import { imageBlur, imageInvert, imageSharpen } from './core/filters';
 import { emptyImage, loadImage, previewImage, saveImage } from './core/image-io';
+import { getImageSize, imageToMask, invertMask, loadImageMask, maskToImage, solidMask } from './core/mask';
 import { previewAny } from './core/preview-any';
 import {
   primitiveBoolean,
@@ -10,19 +12,44 @@ import {
   primitiveStringMultiline,
 } from './core/primitive';
 import { stringConcatenate, stringReplace } from './core/text';
+import {
+  imageBatch,
+  imageCrop,
+  imageFlip,
+  imagePadForOutpaint,
+  imageRotate,
+  imageScale,
+  imageScaleBy,
+} from './core/transform';
 import { fsDelay } from './flowscale/delay';
 import { fsLoadImage, fsLoadInteger, fsLoadText } from './flowscale/load';
 import { fsSaveImage, fsSaveInteger, fsSaveText } from './flowscale/save';
 import type { NodeDefinition } from './types';
 
-export const allNodes: readonly NodeDefinition[] = [
+/** ComfyUI's core nodes, in the order of its /object_info. */
+export const coreNodes: readonly NodeDefinition[] = [
   emptyImage,
   loadImage,
+  loadImageMask,
   saveImage,
   previewImage,
   imageInvert,
+  imageScale,
+  imageScaleBy,
   imageBlur,
   imageSharpen,
+  imageCrop,
+  imageBlend,
+  imagePadForOutpaint,
+  imageBatch,
+  imageCompositeMasked,
+  maskToImage,
+  imageToMask,
+  solidMask,
+  invertMask,
+  getImageSize,
+  imageFlip,
+  imageRotate,
   stringConcatenate,
   stringReplace,
   previewAny,
@@ -31,6 +58,9 @@ export const allNodes: readonly NodeDefinition[] = [
   primitiveInt,
   primitiveFloat,
   primitiveBoolean,
+];
+
+export const flowscaleNodes: readonly NodeDefinition[] = [
   fsLoadImage,
   fsLoadText,
   fsLoadInteger,
@@ -39,6 +69,8 @@ export const allNodes: readonly NodeDefinition[] = [
   fsSaveInteger,
   fsDelay,
 ];
+
+export const allNodes: readonly NodeDefinition[] = [...coreNodes, ...flowscaleNodes];
 
 export function createRegistry(nodes: readonly NodeDefinition[] = allNodes): Registry {
   return new Map(nodes.map((n) => [n.name, n]));

@@ -23,3 +23,23 @@ export function assertPixels(
     );
   }
 }
+
+/** A validate() hook that rejects literal sizes over the pixel limits before the prompt is queued. */
+export function pixelLimitCheck(widthKey: string, heightKey: string, batchKey?: string) {
+  return (
+    inputs: Record<string, unknown>,
+    env: { limits: Pick<EngineLimits, 'maxImagePixels' | 'maxBatchPixels'> },
+  ) => {
+    const width = inputs[widthKey];
+    const height = inputs[heightKey];
+    const batch = batchKey ? inputs[batchKey] : 1;
+    if (typeof width !== 'number' || typeof height !== 'number') return true;
+    try {
+      assertPixels(env.limits, width, height, typeof batch === 'number' ? batch : 1);
+      return true;
+    } catch (err) {
+      if (err instanceof ImageTooLargeError) return err.message;
+      throw err;
+    }
+  };
+}

@@ -135,7 +135,27 @@ function badFilename(name: string): boolean {
   );
 }
 
-async function upload(state: EngineState, req: FastifyRequest, reply: FastifyReply) {
+/** /upload/mask: the original image (original_ref) with its alpha replaced by the upload's alpha. */
+async function maskedOriginal(state: EngineState, form: UploadForm, mask: Buffer): Promise<Buffer | string> {
+  let ref: unknown;
+  try {
+    ref = JSON.parse(form.fields.original_ref ?? '');
+  } catch {
+    return 'original_ref must be a JSON object {"filename", "subfolder", "type"}';
+  }
+  if (typeof ref !== 'object' || ref === null) return 'original_ref must be a JSON object';
+  const r = ref as Record<string, unknown>;
+  const found = await resolveView(state, {
+    filename: String(r.filename ?? ''),
+    subfolder: r.subfolder ? String(r.subfolder) : undefined,
+    type: r.type ? String(r.type) : 'output',
+  });
+  if (found.status !== 200) return `original image: ${found.message}`;
+  const alpha = await sharp(mask).ensureAlpha().extractChannel(3).toBuffer();
+  return sharp(found.file).removeAlpha().joinChannel(alpha).png({ compressionLevel: 4 }).toBuffer();
+}
+
+async function upload(state: EngineState, req: FastifyRequest, reply: FastifyReply, withMask = false) {
   if (!req.isMultipart()) return sendError(reply, 400, 'invalid_upload', 'expected multipart/form-data');
   const form = await readForm(req);
   if (!form.file)
@@ -149,11 +169,18 @@ async function upload(state: EngineState, req: FastifyRequest, reply: FastifyRep
   if (!folder) return sendError(reply, 400, 'invalid_upload', 'subfolder escapes the folder');
   await mkdir(folder, { recursive: true });
   const overwrite = form.fields.overwrite === 'true' || form.fields.overwrite === '1';
-  const name = await storeUpload(folder, form.file.filename, form.file.data, overwrite);
+  let content = form.file.data;
+  if (withMask) {
+    const composed = await maskedOriginal(state, form, content).catch((err: Error) => `mask: ${err.message}`);
+    if (typeof composed === 'string') return sendError(reply, 400, 'invalid_upload', composed);
+    content = composed;
+  }
+  const name = await storeUpload(folder, form.file.filename, content, overwrite);
   return { name, subfolder, type };
 }
 
 export function fileRoutes(app: FastifyInstance, state: EngineState): void {
   app.get('/view', (req, reply) => view(state, req, reply));
   app.post('/upload/image', (req, reply) => upload(state, req, reply));
+  app.post('/upload/mask', (req, reply) => upload(state, req, reply, true));
 }

@@ -1,5 +1,5 @@
 import { makeImage } from '../../tensor/image';
-import { assertPixels, ImageTooLargeError } from '../../tensor/limits';
+import { assertPixels, pixelLimitCheck } from '../../tensor/limits';
 import type { ImageBatch } from '../../tensor/types';
 import { inputFileExists, inputFileHash, resolveInputFile } from '../shared/input-file';
 import { loadImageAndMask } from '../shared/load-image';
@@ -22,17 +22,7 @@ export const emptyImage: NodeDefinition = {
     },
   },
   outputs: ['IMAGE'],
-  validate(inputs, env) {
-    const { width, height, batch_size: batch } = inputs;
-    if (typeof width !== 'number' || typeof height !== 'number') return true;
-    try {
-      assertPixels(env.limits, width, height, typeof batch === 'number' ? batch : 1);
-      return true;
-    } catch (err) {
-      if (err instanceof ImageTooLargeError) return err.message;
-      throw err;
-    }
-  },
+  validate: pixelLimitCheck('width', 'height', 'batch_size'),
   run(inputs, ctx) {
     const width = inputs.width as number;
     const height = inputs.height as number;

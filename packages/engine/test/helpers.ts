@@ -1,0 +1,159 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import WebSocket from 'ws';
+import { type EngineOptions, type RunningEngine, startEngine } from '../src/index';
+
+export interface TestEngine extends RunningEngine {
+  stop(): Promise<void>;
+}
+
+/** A real engine on a free port with its own data dir, removed on stop(). */
+export async function startTestEngine(opts: EngineOptions = {}): Promise<TestEngine> {
+  const dataDir = await mkdtemp(path.join(os.tmpdir(), 'engine-test-'));
+  const engine = await startEngine({ dataDir, logLevel: 'silent', ...opts });
+  return {
+    ...engine,
+    async stop() {
+      await engine.close();
+      await rm(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+export interface WsMessage {
+  type: string;
+  data: Record<string, unknown> & { node?: string | null; prompt_id?: string };
+}
+
+/** A /ws client that records every JSON message (and binary frame) it receives. */
+export class WsClient {
+  readonly messages: WsMessage[] = [];
+  readonly binary: Buffer[] = [];
+  private constructor(readonly socket: WebSocket) {
+    socket.on('message', (data, isBinary) => {
+      if (isBinary) this.binary.push(data as Buffer);
+      else this.messages.push(JSON.parse(String(data)) as WsMessage);
+    });
+  }
+
+  static async connect(url: string, clientId?: string): Promise<WsClient> {
+    const wsUrl = `${url.replace(/^http/, 'ws')}/ws${clientId ? `?clientId=${encodeURIComponent(clientId)}` : ''}`;
+    const client = new WsClient(new WebSocket(wsUrl));
+    await new Promise<void>((resolve, reject) => {
+      client.socket.once('open', () => resolve());
+      client.socket.once('error', reject);
+    });
+    await client.waitFor((m) => m.type === 'status' && 'sid' in m.data);
+    return client;
+  }
+
+  /** Messages without progress_state snapshots, which are too chatty to compare one by one. */
+  get events(): WsMessage[] {
+    return this.messages.filter((m) => m.type !== 'progress_state');
+  }
+
+  async waitFor(predicate: (m: WsMessage) => boolean, timeoutMs = 15_000): Promise<WsMessage> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const hit = this.messages.find(predicate);
+      if (hit) return hit;
+      if (Date.now() > deadline) throw new Error(`timed out waiting for a WS message; got ${this.summary()}`);
+      await new Promise((r) => setTimeout(r, 5));
+    }
+  }
+
+  /** Resolves when `executing {node: null}` for the prompt arrives (ComfyUI's completion signal). */
+  done(promptId: string, timeoutMs?: number): Promise<WsMessage> {
+    return this.waitFor(
+      (m) => m.type === 'executing' && m.data.node === null && m.data.prompt_id === promptId,
+      timeoutMs,
+    );
+  }
+
+  summary(): string {
+    return this.events.map(describe).join(' ');
+  }
+
+  clear(): void {
+    this.messages.length = 0;
+    this.binary.length = 0;
+  }
+
+  close(): void {
+    this.socket.close();
+  }
+}
+
+/** A compact, id-free description of a message, for comparing sequences with the transcripts. */
+export function describe(m: WsMessage): string {
+  const d = m.data;
+  switch (m.type) {
+    case 'status':
+      return `status:${(d.status as { exec_info: { queue_remaining: number } }).exec_info.queue_remaining}`;
+    case 'executing':
+      return `executing:${d.node}`;
+    case 'executed':
+      return `executed:${d.node}`;
+    case 'execution_cached':
+      return `execution_cached:[${(d.nodes as string[]).join(',')}]`;
+    case 'execution_error':
+    case 'execution_interrupted':
+      return `${m.type}:${d.node_id}`;
+    default:
+      return m.type;
+  }
+}
+
+export interface JsonResponse<T = unknown> {
+  status: number;
+  body: T;
+  headers: Headers;
+}
+
+export async function postJson<T = Record<string, unknown>>(
+  url: string,
+  body: unknown,
+): Promise<JsonResponse<T>> {
+  const res = await fetch(url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: typeof body === 'string' ? body : JSON.stringify(body),
+  });
+  const text = await res.text();
+  return { status: res.status, body: (text ? JSON.parse(text) : undefined) as T, headers: res.headers };
+}
+
+export async function getJson<T = Record<string, unknown>>(url: string): Promise<JsonResponse<T>> {
+  const res = await fetch(url);
+  return { status: res.status, body: (await res.json()) as T, headers: res.headers };
+}
+
+export interface PromptReply {
+  prompt_id: string;
+  number: number;
+  node_errors: Record<string, unknown>;
+}
+
+/** Queues a prompt for `client` and waits for its completion signal. */
+export async function runPrompt(
+  engine: RunningEngine,
+  client: WsClient,
+  prompt: Record<string, unknown>,
+  extra: Record<string, unknown> = {},
+): Promise<PromptReply> {
+  const clientId = client.messages.find((m) => m.type === 'status' && 'sid' in m.data)?.data.sid;
+  const res = await postJson<PromptReply>(`${engine.url}/prompt`, { prompt, client_id: clientId, ...extra });
+  if (res.status !== 200) throw new Error(`POST /prompt answered ${res.status}: ${JSON.stringify(res.body)}`);
+  await client.done(res.body.prompt_id);
+  return res.body;
+}
+
+export async function history(engine: RunningEngine, promptId: string): Promise<Record<string, any>> {
+  const res = await getJson<Record<string, unknown>>(`${engine.url}/history/${promptId}`);
+  return res.body[promptId] as Record<string, any>;
+}
+
+export function fixturePath(name: string): string {
+  return path.join(import.meta.dirname, 'fixtures', name);
+}
