@@ -108,7 +108,7 @@ describe('flowscale serve', () => {
       child.stdout!.on('data', (d: string) => {
         stdout += d;
         const m = /listening on (\S+)/.exec(stdout);
-        const k = /API key \(shown once\): (\S+)/.exec(stdout);
+        const k = /Save it now:\s+(\S+)/.exec(stdout);
         if (m && k) resolve(`${m[1]} ${k[1]}`);
       });
     });

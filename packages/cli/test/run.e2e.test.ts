@@ -103,7 +103,7 @@ describe('flowscale run', () => {
     const r = await cli(['run', 'invert-image', '-i', 'image_1=@broken.png']);
     expect(r.code, r.stderr).toBe(5);
     const lines = r.stderr.trimEnd().split('\n');
-    expect(lines.at(-1)).toMatch(/^error: run \S+ failed: node 1 \(LoadImage\) failed: .+/);
+    expect(lines.at(-1)).toMatch(/^error: run \S+ failed: node 1 \(FSLoadImage\) failed: .*image format/);
   });
 
   it('--no-wait returns the run id; runs, runs show and output follow it', async () => {

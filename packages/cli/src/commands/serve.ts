@@ -40,10 +40,7 @@ export function registerServe(program: Command, context: ContextFactory): void {
         const { out } = ctx;
         out.result({ url: server.url, port: server.port }, () => {
           out.line(`FlowScale server listening on ${out.color.cyan(server.url)}`);
-          if (server.generatedApiKey) {
-            // Same as "npm start": a fresh data dir gets an admin key, shown this once.
-            out.line(`generated admin API key (shown once): ${server.generatedApiKey}`);
-          }
+          // A generated admin key (fresh data dir, no FLOWSCALE_API_KEY) is announced by the server itself.
           out.line(out.color.dim('press Ctrl-C to stop'));
         });
         await new Promise<void>((resolve) => {

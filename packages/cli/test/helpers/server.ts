@@ -1,9 +1,14 @@
+import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { startServer } from '@flowscale/server';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 
 export const TEST_KEY = 'test-key';
+
+const MAIN = fileURLToPath(new URL('./server-main.ts', import.meta.url));
+const TSX = pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href;
 
 export interface TestServer {
   url: string;
@@ -14,17 +19,43 @@ export interface TestServer {
   close(): Promise<void>;
 }
 
-/** The real server with its embedded engine, on a free port, with throwaway storage. */
+/**
+ * The real server with its embedded engine (startServer with port 0, a temp data dir and the test key),
+ * in its own process.
+ */
 export async function startTestServer(): Promise<TestServer> {
   const dataDir = mkdtempSync(join(tmpdir(), 'fs-cli-data-'));
   const work = mkdtempSync(join(tmpdir(), 'fs-cli-work-'));
-  const server = await startServer({ port: 0, dataDir, apiKeys: [TEST_KEY], logLevel: 'error' });
+  const child = spawn(process.execPath, ['--conditions=source', '--import', TSX, MAIN, dataDir, TEST_KEY], {
+    stdio: ['pipe', 'pipe', 'pipe'],
+  });
+  let log = '';
+  const url = await new Promise<string>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`server did not start in 60 s:\n${log}`)), 60_000);
+    child.stderr!.on('data', (d) => {
+      log += d;
+    });
+    child.stdout!.on('data', (d) => {
+      log += d;
+      const m = /READY (\{.*\})/.exec(log);
+      if (m) {
+        clearTimeout(timer);
+        resolve(JSON.parse(m[1]!).url);
+      }
+    });
+    child.on('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`server exited (${code}) before it was ready:\n${log}`));
+    });
+  });
   return {
-    url: server.url,
+    url,
     work,
-    env: { FLOWSCALE_API_URL: server.url, FLOWSCALE_API_KEY: TEST_KEY },
+    env: { FLOWSCALE_API_URL: url, FLOWSCALE_API_KEY: TEST_KEY },
     async close() {
-      await server.close();
+      const exited = new Promise((r) => child.once('exit', r));
+      child.kill('SIGTERM');
+      await exited;
       rmSync(dataDir, { recursive: true, force: true });
       rmSync(work, { recursive: true, force: true });
     },
