@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { FastifyRequest } from 'fastify';
-import { MalformedMultipart, PayloadTooLarge } from '../http/errors';
+import { MalformedMultipart, PayloadTooLarge, UnsupportedMediaType } from '../http/errors';
 import { FileTooLargeError, type InputFileStore } from '../inputs/file-store';
 import type { RunInput } from '../storage/types';
 import { FILE_INPUT_TYPES, type InputSpec } from '../workflows/types';
@@ -21,7 +21,15 @@ export async function readSubmission(
   maxFileBytes: number,
 ): Promise<SubmittedInputs> {
   const submitted: SubmittedInputs = { fields: new Map(), files: new Map() };
-  if (!request.isMultipart()) return submitted;
+  if (!request.isMultipart()) {
+    // No body at all means "use every default"; any other body is the wrong encoding.
+    const hasBody =
+      Number(request.headers['content-length'] ?? 0) > 0 || request.headers['transfer-encoding'];
+    if (hasBody || request.headers['content-type']) {
+      throw new UnsupportedMediaType('Expected a multipart/form-data body with one part per input');
+    }
+    return submitted;
+  }
   try {
     for await (const part of request.parts()) {
       if (part.type === 'field') {
