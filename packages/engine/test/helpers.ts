@@ -30,6 +30,8 @@ export interface WsMessage {
 export class WsClient {
   readonly messages: WsMessage[] = [];
   readonly binary: Buffer[] = [];
+  /** The id the server greeted this socket with (the clientId to put in prompts). */
+  sid = '';
   private constructor(readonly socket: WebSocket) {
     socket.on('message', (data, isBinary) => {
       if (isBinary) this.binary.push(data as Buffer);
@@ -44,13 +46,16 @@ export class WsClient {
       client.socket.once('open', () => resolve());
       client.socket.once('error', reject);
     });
-    await client.waitFor((m) => m.type === 'status' && 'sid' in m.data);
+    const greeting = await client.waitFor((m) => m.type === 'status' && 'sid' in m.data);
+    client.sid = String(greeting.data.sid);
     return client;
   }
 
-  /** Messages without progress_state snapshots, which are too chatty to compare one by one. */
+  /** Messages without the greeting and progress_state snapshots (too chatty to compare one by one). */
   get events(): WsMessage[] {
-    return this.messages.filter((m) => m.type !== 'progress_state');
+    return this.messages.filter(
+      (m) => m.type !== 'progress_state' && !(m.type === 'status' && 'sid' in m.data),
+    );
   }
 
   async waitFor(predicate: (m: WsMessage) => boolean, timeoutMs = 15_000): Promise<WsMessage> {
@@ -142,8 +147,11 @@ export async function runPrompt(
   prompt: Record<string, unknown>,
   extra: Record<string, unknown> = {},
 ): Promise<PromptReply> {
-  const clientId = client.messages.find((m) => m.type === 'status' && 'sid' in m.data)?.data.sid;
-  const res = await postJson<PromptReply>(`${engine.url}/prompt`, { prompt, client_id: clientId, ...extra });
+  const res = await postJson<PromptReply>(`${engine.url}/prompt`, {
+    prompt,
+    client_id: client.sid,
+    ...extra,
+  });
   if (res.status !== 200) throw new Error(`POST /prompt answered ${res.status}: ${JSON.stringify(res.body)}`);
   await client.done(res.body.prompt_id);
   return res.body;
@@ -156,4 +164,38 @@ export async function history(engine: RunningEngine, promptId: string): Promise<
 
 export function fixturePath(name: string): string {
   return path.join(import.meta.dirname, 'fixtures', name);
+}
+
+/** A solid-colour PNG (optionally with alpha) made with sharp. */
+export async function solidPng(
+  width: number,
+  height: number,
+  rgba: [number, number, number, number?],
+): Promise<Buffer> {
+  const [r, g, b, a] = rgba;
+  const channels = a === undefined ? 3 : 4;
+  const { default: sharp } = await import('sharp');
+  return sharp({ create: { width, height, channels, background: { r, g, b, alpha: (a ?? 255) / 255 } } })
+    .png()
+    .toBuffer();
+}
+
+export interface UploadResult {
+  status: number;
+  body: Record<string, unknown> | undefined;
+}
+
+/** POSTs multipart/form-data like a browser: the file part plus text fields. */
+export async function upload(
+  url: string,
+  file: { name: string; data: Buffer; field?: string } | null,
+  fields: Record<string, string> = {},
+  route = '/upload/image',
+): Promise<UploadResult> {
+  const form = new FormData();
+  if (file) form.append(file.field ?? 'image', new Blob([file.data], { type: 'image/png' }), file.name);
+  for (const [k, v] of Object.entries(fields)) form.append(k, v);
+  const res = await fetch(`${url}${route}`, { method: 'POST', body: form });
+  const text = await res.text();
+  return { status: res.status, body: text ? (JSON.parse(text) as Record<string, unknown>) : undefined };
 }

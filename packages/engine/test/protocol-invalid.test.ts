@@ -70,8 +70,8 @@ describe('replay of transcript-invalid-prompts', () => {
   it('answers malformed JSON and a non-object prompt with a JSON 400 naming the problem (ComfyUI: bare 500)', () => {
     const bad = results.filter((r) => DELIBERATE_400.has(JSON.stringify(r.record.req)));
     expect(bad.map((r) => r.status)).toEqual([400, 400]);
-    expect((bad[0]?.body as { error: { type: string } }).error.type).toBe('invalid_json');
-    expect((bad[1]?.body as { error: { type: string; message: string } }).error).toMatchObject({
+    expect((bad[0]!.body as { error: { type: string } }).error.type).toBe('invalid_json');
+    expect((bad[1]!.body as { error: { type: string; message: string } }).error).toMatchObject({
       type: 'invalid_prompt',
       message: expect.stringContaining('JSON object'),
     });

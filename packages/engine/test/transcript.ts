@@ -32,5 +32,6 @@ export function httpRecords(records: TranscriptRecord[], method: string, path: s
 export function socketSequence(records: TranscriptRecord[], socket: string): string[] {
   return records
     .filter((r): r is WsRecord => r.kind === 'ws' && r.ws === socket && r.msg.type !== 'progress_state')
+    .filter((r) => !(r.msg.type === 'status' && 'sid' in r.msg.data))
     .map((r) => describeMessage(r.msg));
 }

@@ -151,8 +151,29 @@ async function maskedOriginal(state: EngineState, form: UploadForm, mask: Buffer
     type: r.type ? String(r.type) : 'output',
   });
   if (found.status !== 200) return `original image: ${found.message}`;
-  const alpha = await sharp(mask).ensureAlpha().extractChannel(3).toBuffer();
-  return sharp(found.file).removeAlpha().joinChannel(alpha).png({ compressionLevel: 4 }).toBuffer();
+  return replaceAlpha(found.file, mask);
+}
+
+/** The original's RGB with the mask's alpha (resized to fit), encoded as PNG like ComfyUI. */
+async function replaceAlpha(originalFile: string, mask: Buffer): Promise<Buffer> {
+  const { data: rgb, info } = await sharp(originalFile)
+    .removeAlpha()
+    .raw()
+    .toBuffer({ resolveWithObject: true });
+  const alpha = await sharp(mask)
+    .ensureAlpha()
+    .extractChannel(3)
+    .resize(info.width, info.height, { fit: 'fill' })
+    .raw()
+    .toBuffer();
+  const rgba = Buffer.allocUnsafe(info.width * info.height * 4);
+  for (let i = 0; i < info.width * info.height; i++) {
+    rgb.copy(rgba, i * 4, i * info.channels, i * info.channels + 3);
+    rgba[i * 4 + 3] = alpha[i] as number;
+  }
+  return sharp(rgba, { raw: { width: info.width, height: info.height, channels: 4 } })
+    .png({ compressionLevel: 4 })
+    .toBuffer();
 }
 
 async function upload(state: EngineState, req: FastifyRequest, reply: FastifyReply, withMask = false) {
