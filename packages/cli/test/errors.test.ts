@@ -5,6 +5,7 @@ import type { ResolvedConfig } from '../src/config';
 import { safeFileName } from '../src/download';
 import { toCliError } from '../src/errors';
 import { CliError, ExitCode } from '../src/exit-codes';
+import { colorEnabled } from '../src/output';
 import { describeEvent, failureMessage, renderBar } from '../src/progress';
 
 const config: ResolvedConfig = {
@@ -97,5 +98,16 @@ describe('file names', () => {
   it('derives a workflow name from an API-format export', () => {
     expect(defaultWorkflowName('/x/my_flow_api.json')).toBe('my_flow');
     expect(defaultWorkflowName('upscale.json')).toBe('upscale');
+  });
+});
+
+describe('colorEnabled', () => {
+  it('colours only a terminal, and NO_COLOR always wins', () => {
+    expect(colorEnabled({ write() {}, isTTY: true }, {})).toBe(true);
+    expect(colorEnabled({ write() {} }, {})).toBe(false);
+    expect(colorEnabled({ write() {}, isTTY: true }, { NO_COLOR: '1' })).toBe(false);
+    expect(colorEnabled({ write() {}, isTTY: true }, { NO_COLOR: '1', FORCE_COLOR: '1' })).toBe(false);
+    expect(colorEnabled({ write() {} }, { FORCE_COLOR: '1' })).toBe(true);
+    expect(colorEnabled({ write() {}, isTTY: true }, { TERM: 'dumb' })).toBe(false);
   });
 });

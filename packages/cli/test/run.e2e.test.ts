@@ -1,8 +1,9 @@
+import { spawn, spawnSync } from 'node:child_process';
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { collect, runCli, spawnCli, waitForStderr } from './helpers/cli';
+import { cliCommand, collect, runCli, spawnCli, waitForStderr } from './helpers/cli';
 import { startTestServer, type TestServer } from './helpers/server';
 
 let server: TestServer;
@@ -186,6 +187,58 @@ describe('flowscale run', () => {
     expect(r.code, r.stderr).toBe(130);
     expect(r.stderr).toContain(`cancelling run ${runId}`);
     expect(r.stderr.trimEnd().split('\n').at(-1)).toBe(`error: cancelled run ${runId}`);
+    expect(await waitForStatus(runId, ['cancelled'])).toBe('cancelled');
+  });
+});
+
+// Built from a string so the pattern holds no literal control character.
+const ANSI = new RegExp(`${String.fromCharCode(27)}\\[[0-9;]*[A-Za-z]`, 'g');
+const hasScript = spawnSync('script', ['--version']).status === 0;
+const shellQuote = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
+
+// util-linux `script` gives the CLI a real pseudo-terminal, so this is the interactive path a person sees.
+describe.skipIf(!hasScript)('on a terminal', () => {
+  it('draws a coloured progress bar, and Ctrl-C asks before cancelling', async () => {
+    const command = cliCommand(['run', 'slow-delay', '-i', 'value_4=30']).map(shellQuote).join(' ');
+    const env: Record<string, string | undefined> = { ...process.env, ...server.env, COLUMNS: '100' };
+    delete env.NO_COLOR;
+    const child = spawn('script', ['-q', '-e', '-c', command, '/dev/null'], {
+      cwd: server.work,
+      env: env as NodeJS.ProcessEnv,
+      stdio: ['pipe', 'pipe', 'pipe'],
+    });
+    let screen = '';
+    child.stdout!.setEncoding('utf8').on('data', (d: string) => {
+      screen += d;
+    });
+    const plain = () => screen.replace(ANSI, '');
+    const waitFor = async (done: () => boolean, what: string) => {
+      const end = Date.now() + 30_000;
+      while (!done()) {
+        if (Date.now() > end) throw new Error(`never saw ${what}; screen: ${plain()}`);
+        await new Promise((r) => setTimeout(r, 50));
+      }
+    };
+    const exited = new Promise<number | null>((r) => child.on('close', (code) => r(code)));
+
+    await waitFor(() => plain().includes('node 2 (FSDelay)'), 'the running node');
+    const runId = /run (\S+)/.exec(plain())![1]!;
+    expect(plain()).toMatch(/[⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏] running [█░]{24}/);
+    expect(screen).toContain('\u001b[36m'); // the cyan spinner: colours are on at a terminal
+
+    const prompts = () => plain().split(`Cancel run ${runId} on the server? [y/N]`).length - 1;
+    child.stdin!.write('\u0003'); // Ctrl-C, turned into SIGINT by the terminal
+    await waitFor(() => prompts() === 1, 'the first prompt');
+    // "n" keeps waiting: the run must still be going.
+    child.stdin!.write('n\r');
+    await new Promise((r) => setTimeout(r, 500));
+    expect(await runStatus(runId)).toBe('running');
+
+    child.stdin!.write('\u0003');
+    await waitFor(() => prompts() === 2, 'the second prompt');
+    child.stdin!.write('y\r');
+    expect(await exited).toBe(130);
+    expect(plain()).toContain(`cancelled run ${runId}`);
     expect(await waitForStatus(runId, ['cancelled'])).toBe('cancelled');
   });
 });

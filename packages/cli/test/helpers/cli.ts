@@ -20,13 +20,23 @@ export interface CliOptions {
   timeoutMs?: number;
 }
 
+export const cliCommand = (args: string[]): string[] => [
+  process.execPath,
+  '--conditions=source',
+  '--import',
+  TSX,
+  BIN,
+  ...args,
+];
+
 /** Starts the real `flowscale` binary (from source) as a child process. */
 export function spawnCli(args: string[], opts: CliOptions): ChildProcess {
   const env: Record<string, string | undefined> = { ...process.env, NO_COLOR: '1', ...opts.env };
   // Never let the developer's own settings leak into a test.
   for (const k of ['FLOWSCALE_API_KEY', 'FLOWSCALE_API_URL', 'FORCE_COLOR'])
     if (!(k in (opts.env ?? {}))) delete env[k];
-  return spawn(process.execPath, ['--conditions=source', '--import', TSX, BIN, ...args], {
+  const [node, ...rest] = cliCommand(args);
+  return spawn(node!, rest, {
     cwd: opts.cwd,
     env: env as NodeJS.ProcessEnv,
     stdio: ['pipe', 'pipe', 'pipe'],
