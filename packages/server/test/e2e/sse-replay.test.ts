@@ -1,0 +1,115 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startTestServer, type TestServer } from '../support/harness';
+
+let server: TestServer;
+
+interface SseFrame {
+  id?: string;
+  event?: string;
+  data?: { seq: number; type: string; status: string; run_id: string; ts: string; progress: number };
+  comment?: string;
+}
+
+function parseFrames(text: string): SseFrame[] {
+  return text
+    .split('\n\n')
+    .filter((block) => block.trim() !== '')
+    .map((block) => {
+      const frame: SseFrame = {};
+      for (const line of block.split('\n')) {
+        if (line.startsWith(':')) frame.comment = line.slice(1).trim();
+        else if (line.startsWith('id: ')) frame.id = line.slice(4);
+        else if (line.startsWith('event: ')) frame.event = line.slice(7);
+        else if (line.startsWith('data: ')) frame.data = JSON.parse(line.slice(6));
+      }
+      return frame;
+    });
+}
+
+/** Reads an SSE response until it ends or `stopAfter` events arrived (then disconnects). */
+async function readSse(
+  path: string,
+  headers: Record<string, string> = {},
+  stopAfter = Number.POSITIVE_INFINITY,
+): Promise<{ frames: SseFrame[]; ended: boolean }> {
+  const controller = new AbortController();
+  const response = await server.request(path, { headers, signal: controller.signal });
+  expect(response.status).toBe(200);
+  expect(response.headers.get('content-type')).toContain('text/event-stream');
+  const reader = response.body!.getReader();
+  const decoder = new TextDecoder();
+  let text = '';
+  for (;;) {
+    const { value, done } = await reader.read();
+    if (done) return { frames: parseFrames(text), ended: true };
+    text += decoder.decode(value, { stream: true });
+    const complete = text.slice(0, text.lastIndexOf('\n\n') + 2);
+    const frames = parseFrames(complete);
+    if (frames.filter((frame) => frame.data).length >= stopAfter) {
+      controller.abort();
+      // Several events may share a chunk; the client "saw" only the first stopAfter of them.
+      let kept = 0;
+      return { frames: frames.filter((frame) => !frame.data || ++kept <= stopAfter), ended: false };
+    }
+  }
+}
+
+const events = (frames: SseFrame[]) => frames.filter((frame) => frame.data);
+const submitSlow = async (seconds: number): Promise<string> =>
+  (await server.api.executeWorkflow('slow-delay', { default_value_1: 'sse', value_4: seconds })).data.run_id;
+
+beforeAll(async () => {
+  server = await startTestServer({ ssePingMs: 200 });
+});
+afterAll(async () => {
+  await server?.close();
+});
+
+describe('SSE run events', () => {
+  it('resumes after a disconnect with Last-Event-ID: no gap, no duplicate, closed after the terminal event', async () => {
+    const runId = await submitSlow(1);
+    const first = await readSse(`/api/v1/runs/${runId}/events`, {}, 2);
+    expect(first.ended).toBe(false);
+    expect(events(first.frames).map((frame) => frame.id)).toEqual(['1', '2']);
+
+    const rest = await readSse(`/api/v1/runs/${runId}/events`, { 'last-event-id': '2' });
+    expect(rest.ended).toBe(true);
+    const seqs = events(rest.frames).map((frame) => frame.data!.seq);
+    expect(seqs[0]).toBe(3);
+    expect(seqs).toEqual(seqs.map((_, index) => index + 3));
+    const last = events(rest.frames).at(-1)!;
+    expect(last.event).toBe('run.completed');
+    expect(last.data).toMatchObject({
+      run_id: runId,
+      type: 'run.completed',
+      status: 'completed',
+      progress: 100,
+    });
+    expect(Number.isNaN(Date.parse(last.data!.ts))).toBe(false);
+    // Keep-alive comments were sent while the slow node ran.
+    expect(rest.frames.some((frame) => frame.comment === 'ping')).toBe(true);
+  });
+
+  it('replays from ?from_seq=N inclusive on a finished run, and from past the end closes at once', async () => {
+    const runId = await submitSlow(0);
+    const all = await readSse(`/api/v1/runs/${runId}/events`);
+    const total = events(all.frames).length;
+    expect(total).toBeGreaterThanOrEqual(4);
+    const fromThree = await readSse(`/api/v1/runs/${runId}/events?from_seq=3`);
+    expect(events(fromThree.frames).map((frame) => frame.data!.seq)).toEqual(
+      Array.from({ length: total - 2 }, (_, index) => index + 3),
+    );
+    const pastEnd = await readSse(`/api/v1/runs/${runId}/events?from_seq=${total + 5}`);
+    expect(pastEnd.ended).toBe(true);
+    expect(events(pastEnd.frames)).toEqual([]);
+  });
+
+  it('the SDK resumes with fromSeq', async () => {
+    const runId = await submitSlow(0);
+    const seen: number[] = [];
+    await server.api.subscribeRunEvents(runId, { fromSeq: 2, onEvent: (event) => seen.push(event.data.seq) })
+      .done;
+    expect(seen[0]).toBe(2);
+    expect(seen).toEqual(seen.map((_, index) => index + 2));
+  });
+});
