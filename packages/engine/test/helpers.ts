@@ -3,6 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import WebSocket from 'ws';
 import { type EngineOptions, type RunningEngine, startEngine } from '../src/index';
+import type { HistoryEntry } from '../src/run/history';
 
 export interface TestEngine extends RunningEngine {
   stop(): Promise<void>;
@@ -157,9 +158,9 @@ export async function runPrompt(
   return res.body;
 }
 
-export async function history(engine: RunningEngine, promptId: string): Promise<Record<string, any>> {
-  const res = await getJson<Record<string, unknown>>(`${engine.url}/history/${promptId}`);
-  return res.body[promptId] as Record<string, any>;
+export async function history(engine: RunningEngine, promptId: string): Promise<HistoryEntry> {
+  const res = await getJson<Record<string, HistoryEntry>>(`${engine.url}/history/${promptId}`);
+  return res.body[promptId] as HistoryEntry;
 }
 
 export function fixturePath(name: string): string {
@@ -193,7 +194,12 @@ export async function upload(
   route = '/upload/image',
 ): Promise<UploadResult> {
   const form = new FormData();
-  if (file) form.append(file.field ?? 'image', new Blob([file.data], { type: 'image/png' }), file.name);
+  if (file)
+    form.append(
+      file.field ?? 'image',
+      new Blob([new Uint8Array(file.data)], { type: 'image/png' }),
+      file.name,
+    );
   for (const [k, v] of Object.entries(fields)) form.append(k, v);
   const res = await fetch(`${url}${route}`, { method: 'POST', body: form });
   const text = await res.text();

@@ -10,7 +10,7 @@ import {
 import { httpRecords, loadTranscript } from './transcript';
 
 const records = loadTranscript('transcript-runtime-error.json');
-const failing = httpRecords(records, 'POST', '/prompt')[0]?.req as { prompt: Record<string, unknown> };
+const failing = httpRecords(records, 'POST', '/prompt')[0]!.req as { prompt: Record<string, unknown> };
 
 describe('replay of transcript-runtime-error (SaveImage with a prefix escaping output/)', () => {
   let engine: TestEngine;
@@ -62,7 +62,7 @@ describe('replay of transcript-runtime-error (SaveImage with a prefix escaping o
     const entry = await history(engine, prompt_id);
     expect(entry.status.status_str).toBe('error');
     expect(entry.status.completed).toBe(false);
-    expect(entry.status.messages.at(-1)[0]).toBe('execution_error');
+    expect(entry.status.messages.at(-1)?.[0]).toBe('execution_error');
     expect(entry.outputs).toEqual({
       5: { images: [{ filename: 'side_00001_.png', subfolder: 'err', type: 'output' }] },
       6: { text: ['abc-def'] },

@@ -78,25 +78,25 @@ describe('replay of transcript-success (fresh run, cached re-run, partial change
       ['inv_00003_.png', 'inv_00004_.png'],
     ]);
     const previews = a.events.filter((m) => m.type === 'executed' && m.data.node === '4');
-    const first = (previews[0]?.data.output as { images: { filename: string; type: string }[] }).images;
+    const first = (previews[0]!.data.output as { images: { filename: string; type: string }[] }).images;
     expect(first[0]?.filename).toMatch(/^ComfyUI_temp_[a-z]{5}_00001_\.png$/);
     expect(first[0]?.type).toBe('temp');
-    expect((previews[1]?.data.output as { images: unknown[] }).images).toEqual(first);
+    expect((previews[1]!.data.output as { images: unknown[] }).images).toEqual(first);
   });
 
   it('writes the history entry with ComfyUI fields before the completion signal', async () => {
     const captured = httpRecords(records, 'GET', '/history/11111111-2222-3333-4444-555555555555')[0];
-    const expected = (captured?.resp as Record<string, Record<string, unknown>>)[
+    const expected = (captured!.resp as Record<string, Record<string, unknown>>)[
       '11111111-2222-3333-4444-555555555555'
     ];
     const entry = await history(engine, '11111111-2222-3333-4444-555555555555');
     expect(entry.prompt).toEqual(expected?.prompt);
-    expect(entry.outputs['3']).toEqual((expected?.outputs as Record<string, unknown>)['3']);
+    expect(entry.outputs['3']).toEqual((expected!.outputs as Record<string, unknown>)['3']);
     expect(entry.outputs['6']).toEqual({ text: ['hello world'] });
     expect(Object.keys(entry.meta).sort()).toEqual(['3', '4', '6']);
     expect(entry.status.status_str).toBe('success');
     expect(entry.status.completed).toBe(true);
-    expect(entry.status.messages.map((m: [string]) => m[0])).toEqual([
+    expect(entry.status.messages.map((m) => m[0])).toEqual([
       'execution_start',
       'execution_cached',
       'execution_success',

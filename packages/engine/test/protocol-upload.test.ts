@@ -15,7 +15,7 @@ import {
 import { httpRecords, loadTranscript, socketSequence } from './transcript';
 
 const records = loadTranscript('transcript-upload.json');
-const workflow = (httpRecords(records, 'POST', '/prompt')[0]?.req as { prompt: Record<string, unknown> })
+const workflow = (httpRecords(records, 'POST', '/prompt')[0]!.req as { prompt: Record<string, unknown> })
   .prompt;
 
 describe('replay of transcript-upload (uploads, then workflows reading them)', () => {
