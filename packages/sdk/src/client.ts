@@ -3,7 +3,11 @@ import { Logger, type LoggingConfig, type LogLevel } from './core/logger';
 import type { FlowscaleConfig, RequestOptions, WebSocketConstructor } from './core/options';
 import { linkSignal, randomId } from './core/timing';
 import { type Call, Transport } from './core/transport';
-import { type ConnectWebSocketOptions, ReconnectingSocket } from './realtime/websocket';
+import {
+  type ConnectWebSocketOptions,
+  openReconnectingSocket,
+  type SocketHandle,
+} from './realtime/websocket';
 import { type SubscribeRunEventsOptions, subscribeRunEvents } from './runs/subscribe';
 import { type ExecuteWorkflowAsyncOptions, waitForOutputs } from './runs/wait';
 import type {
@@ -27,9 +31,8 @@ import { encodeMultipart } from './uploads/multipart';
 import type { WorkflowInput } from './uploads/uploadable';
 
 const BROWSER_KEY_MESSAGE =
-  'FlowscaleAPI: an apiKey in browser code is readable by every visitor. Keep the key on your server and ' +
-  'use proxyMode: true with a backend proxy (for example @flowscale/proxy), or pass ' +
-  'allowDangerouslyExposeApiKey: true if you accept the risk (development only).';
+  'An apiKey in a browser is public. Use proxyMode: true with a backend proxy that holds the key, ' +
+  'or set allowDangerouslyExposeApiKey: true to accept the risk.';
 
 const isBrowser = () => typeof window !== 'undefined' && typeof document !== 'undefined';
 const enc = encodeURIComponent;
@@ -42,20 +45,15 @@ export class FlowscaleAPI<Registry extends object = WorkflowRegistry> {
   readonly #transport: Transport;
   readonly #logger: Logger;
   readonly #webSocketImpl: WebSocketConstructor | undefined;
-  #socket: ReconnectingSocket | undefined;
+  #socket: SocketHandle | undefined;
 
   constructor(config: FlowscaleConfig = {}) {
-    const { apiKey, proxyMode = false } = config;
+    const { apiKey, proxyMode } = config;
     if (apiKey && isBrowser() && !config.allowDangerouslyExposeApiKey) {
       throw new FlowScaleError(BROWSER_KEY_MESSAGE, { code: 'browser_api_key' });
     }
     if (!apiKey && !proxyMode) {
-      throw new FlowScaleError(
-        'FlowscaleAPI: apiKey is required (or set proxyMode: true to call your own backend)',
-        {
-          code: 'missing_api_key',
-        },
-      );
+      throw new FlowScaleError('apiKey is required unless proxyMode: true', { code: 'missing_api_key' });
     }
     this.#logger = new Logger(
       { enabled: config.enableLogging ?? true, level: config.logLevel ?? 'info' },
@@ -63,53 +61,49 @@ export class FlowscaleAPI<Registry extends object = WorkflowRegistry> {
     );
     this.#webSocketImpl = config.webSocketImpl;
     this.#transport = new Transport({
+      ...config,
       baseUrl: (config.baseUrl ?? 'https://api.flowscale.ai').replace(/\/+$/, ''),
-      apiKey,
-      proxyMode,
       customHeaders: { ...config.customHeaders },
       timeout: config.timeout ?? 300_000,
       retries: config.retries ?? 3,
       retryDelay: config.retryDelay ?? 1000,
-      userAgent: config.userAgent,
-      httpAgent: config.httpAgent,
-      fetchImpl: config.fetchImpl,
       logger: this.#logger,
     });
   }
 
   /** `GET /api/v1/comfy/health`: the status of each ComfyUI container. */
   checkHealth(options?: RequestOptions): Promise<ApiResponse<ContainerHealth[]>> {
-    return this.#get('/api/v1/comfy/health', options);
+    return this.#call('GET', 'comfy/health', options);
   }
 
   /** `GET /api/v1/comfy/queue`: running and pending prompts per container. */
   getQueue(options?: RequestOptions): Promise<ApiResponse<ContainerQueue[]>> {
-    return this.#get('/api/v1/comfy/queue', options);
+    return this.#call('GET', 'comfy/queue', options);
   }
 
   /** `GET /api/v1/comfy/workflows`: every deployed workflow. */
   getWorkflows(options?: RequestOptions): Promise<ApiResponse<WorkflowSummary[]>> {
-    return this.#get('/api/v1/comfy/workflows', options);
+    return this.#call('GET', 'comfy/workflows', options);
   }
 
   /** `GET /api/v1/comfy/workflows/{idOrName}`: one workflow with parsed input/output schemas. */
   getWorkflow(idOrName: string, options?: RequestOptions): Promise<ApiResponse<WorkflowDetail>> {
-    return this.#get(`/api/v1/comfy/workflows/${enc(idOrName)}`, options);
+    return this.#call('GET', `comfy/workflows/${enc(idOrName)}`, options);
   }
 
   /** Admin: deploy (or re-deploy by name, keeping the id) a workflow. */
   deployWorkflow(body: DeployWorkflowBody, options?: RequestOptions): Promise<ApiResponse<WorkflowDetail>> {
-    return this.#json({ method: 'POST', path: '/api/v1/admin/workflows', ...jsonBody(body), ...options });
+    return this.#call('POST', 'admin/workflows', options, jsonBody(body));
   }
 
   /** Admin: delete a deployed workflow. */
   deleteWorkflow(id: string, options?: RequestOptions): Promise<ApiResponse<unknown>> {
-    return this.#json({ method: 'DELETE', path: `/api/v1/admin/workflows/${enc(id)}`, ...options });
+    return this.#call('DELETE', `admin/workflows/${enc(id)}`, options);
   }
 
   /** Admin: list API keys (never the keys themselves). */
   listApiKeys(options?: RequestOptions): Promise<ApiResponse<ApiKeyRecord[]>> {
-    return this.#get('/api/v1/admin/keys', options);
+    return this.#call('GET', 'admin/keys', options);
   }
 
   /** Admin: create an API key. The response carries the plaintext key, shown only this once. */
@@ -117,12 +111,12 @@ export class FlowscaleAPI<Registry extends object = WorkflowRegistry> {
     body: { name: string; role?: 'admin' | 'user' },
     options?: RequestOptions,
   ): Promise<ApiResponse<CreatedApiKey>> {
-    return this.#json({ method: 'POST', path: '/api/v1/admin/keys', ...jsonBody(body), ...options });
+    return this.#call('POST', 'admin/keys', options, jsonBody(body));
   }
 
   /** Admin: revoke an API key. */
   revokeApiKey(id: string, options?: RequestOptions): Promise<ApiResponse<unknown>> {
-    return this.#json({ method: 'DELETE', path: `/api/v1/admin/keys/${enc(id)}`, ...options });
+    return this.#call('DELETE', `admin/keys/${enc(id)}`, options);
   }
 
   /**
@@ -137,13 +131,10 @@ export class FlowscaleAPI<Registry extends object = WorkflowRegistry> {
     options?: RequestOptions,
   ): Promise<ApiResponse<ExecuteWorkflowResponseData>> {
     const { body, contentType } = encodeMultipart(data as WorkflowInput);
-    return this.#json({
-      method: 'POST',
-      path: '/api/v1/runs',
+    return this.#call('POST', 'runs', options, {
       query: { workflow_id: workflowId, group_id: groupId },
       body,
       contentType,
-      ...options,
       idempotencyKey: options?.idempotencyKey ?? randomId(),
     });
   }
@@ -192,17 +183,12 @@ export class FlowscaleAPI<Registry extends object = WorkflowRegistry> {
 
   /** `GET /api/v1/runs/output?filename=`: the output, or `null` while it is not ready (HTTP 204). */
   getOutput(filename: string, options?: RequestOptions): Promise<ApiResponse<OutputData> | null> {
-    return this.#transport.request({
-      method: 'GET',
-      path: '/api/v1/runs/output',
-      query: { filename },
-      ...options,
-    });
+    return this.#call('GET', 'runs/output', options, { query: { filename } });
   }
 
   /** `GET /api/v1/runs/{runId}`: one run record. */
   getRun(runId: string, options?: RequestOptions): Promise<ApiResponse<RunRecord>> {
-    return this.#get(`/api/v1/runs/${enc(runId)}`, options);
+    return this.#call('GET', `runs/${enc(runId)}`, options);
   }
 
   /** `GET /api/v1/runs`: runs of a group (or all runs of the team), with paging and sorting. */
@@ -211,23 +197,15 @@ export class FlowscaleAPI<Registry extends object = WorkflowRegistry> {
     query: GetRunsQuery = {},
     options?: RequestOptions,
   ): Promise<ApiResponse<RunsPage>> {
-    return this.#json({
-      method: 'GET',
-      path: '/api/v1/runs',
-      query: {
-        group_id: groupId,
-        page: query.page,
-        page_size: query.pageSize,
-        sort_by: query.sortBy,
-        sort_order: query.sortOrder,
-      },
-      ...options,
+    const { page, pageSize, sortBy, sortOrder } = query;
+    return this.#call('GET', 'runs', options, {
+      query: { group_id: groupId, page, page_size: pageSize, sort_by: sortBy, sort_order: sortOrder },
     });
   }
 
   /** `POST /api/v1/runs/{runId}/cancel`. */
   cancelRun(runId: string, options?: RequestOptions): Promise<ApiResponse<string>> {
-    return this.#json({ method: 'POST', path: `/api/v1/runs/${enc(runId)}/cancel`, ...options });
+    return this.#call('POST', `runs/${enc(runId)}/cancel`, options);
   }
 
   /** Streams a run's events (SSE over fetch), reconnecting and resuming without loss or duplicates. */
@@ -240,10 +218,9 @@ export class FlowscaleAPI<Registry extends object = WorkflowRegistry> {
     this.disconnectWebSocket();
     const Impl = this.#webSocketImpl ?? (globalThis as { WebSocket?: WebSocketConstructor }).WebSocket;
     if (!Impl) {
-      throw new FlowScaleError(
-        "No WebSocket implementation: pass webSocketImpl (in Node: import { WebSocket } from 'flowscale/node')",
-        { code: 'no_websocket' },
-      );
+      throw new FlowScaleError("No WebSocket: pass webSocketImpl (Node: WebSocket from 'flowscale/node')", {
+        code: 'no_websocket',
+      });
     }
     const { config } = this.#transport;
     const headers = {
@@ -251,7 +228,7 @@ export class FlowscaleAPI<Registry extends object = WorkflowRegistry> {
       ...(!config.proxyMode && config.apiKey && { 'X-API-KEY': config.apiKey }),
     };
     const url = `${config.baseUrl.replace(/^http/, 'ws')}/api/v1/ws`;
-    const socket = new ReconnectingSocket(
+    const socket = openReconnectingSocket(
       { url, Impl, apiKey: config.proxyMode ? undefined : config.apiKey, headers, logger: this.#logger },
       options,
     );
@@ -297,12 +274,9 @@ export class FlowscaleAPI<Registry extends object = WorkflowRegistry> {
     return { ...this.#logger.config };
   }
 
-  #get<T>(path: string, options?: RequestOptions): Promise<T> {
-    return this.#json({ method: 'GET', path, ...options });
-  }
-
-  async #json<T>(call: Call): Promise<T> {
-    return (await this.#transport.request<T>(call)) as T;
+  /** `path` is relative to `/api/v1/`. `extra` (query, body, ...) wins over the caller's options. */
+  #call<T>(method: string, path: string, options?: RequestOptions, extra?: Partial<Call>): Promise<T> {
+    return this.#transport.request({ method, path: `/api/v1/${path}`, ...options, ...extra }) as Promise<T>;
   }
 }
 

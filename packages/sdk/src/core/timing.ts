@@ -23,6 +23,8 @@ export const timing = {
 
 export interface LinkedSignal {
   signal: AbortSignal;
+  /** Aborts now (with an AbortError), as the caller's `close()`. */
+  abort(): void;
   /** Stops the timer only (a streamed body outlives the connect timeout but still follows the parent). */
   clearTimer(): void;
   /** Stops the timer and detaches from the parent signal (long-lived parents must not keep us alive). */
@@ -48,6 +50,7 @@ export function linkSignal(
       : undefined;
   return {
     signal: controller.signal,
+    abort: () => controller.abort(),
     clearTimer: () => clearTimeout(timer),
     dispose() {
       clearTimeout(timer);

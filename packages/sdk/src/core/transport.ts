@@ -1,7 +1,7 @@
 import { isWebStream } from '../uploads/uploadable';
 import { type ErrorDetail, FlowScaleError, NetworkError, TimeoutError, ValidationError } from './errors';
 import type { Logger } from './logger';
-import type { FetchLike, RequestOptions } from './options';
+import type { FlowscaleConfig, RequestOptions } from './options';
 import { backoffDelay, retryDelayFor } from './retry';
 import { linkSignal, timing } from './timing';
 
@@ -15,17 +15,13 @@ export interface Call extends RequestOptions {
   contentType?: string;
 }
 
-export interface TransportConfig {
+/** The client's options with their defaults applied. */
+export interface TransportConfig extends FlowscaleConfig {
   baseUrl: string;
-  apiKey: string | undefined;
-  proxyMode: boolean;
   customHeaders: Record<string, string>;
   timeout: number;
   retries: number;
   retryDelay: number;
-  userAgent: string | undefined;
-  httpAgent: unknown;
-  fetchImpl: FetchLike | undefined;
   logger: Logger;
 }
 
@@ -123,15 +119,10 @@ export class Transport {
     }
   }
 
-  url(path: string, query?: Query): string {
-    let url = this.config.baseUrl + path;
-    if (query) {
-      const params = new URLSearchParams();
-      for (const [k, v] of Object.entries(query)) if (v != null) params.set(k, String(v));
-      const qs = params.toString();
-      if (qs) url += `?${qs}`;
-    }
-    return url;
+  url(path: string, query: Query = {}): string {
+    const defined = Object.entries(query).filter(([, v]) => v != null) as string[][];
+    const qs = new URLSearchParams(defined).toString();
+    return this.config.baseUrl + path + (qs && `?${qs}`);
   }
 
   #headers(call: Call): Record<string, string> {

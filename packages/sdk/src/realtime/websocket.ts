@@ -32,80 +32,68 @@ export interface SocketParams {
 
 export const MAX_RECONNECT_DELAY_MS = 30_000;
 /** 1008 (policy violation) is how a server rejects credentials: retrying cannot help. */
-const FINAL_CLOSE_CODES = new Set([1008]);
+const FINAL_CLOSE_CODES = [1008];
 
-/** One logical connection that survives drops; `close()` stops it for good. */
-export class ReconnectingSocket {
-  #socket: WebSocketLike | undefined;
-  #stopped = false;
-  #attempts = 0;
-  readonly #params: SocketParams;
-  readonly #options: ConnectWebSocketOptions;
+export interface SocketHandle {
+  readonly connected: boolean;
+  send(message: unknown): boolean;
+  /** Closes for good: no reconnect after this. */
+  close(): void;
+}
 
-  constructor(params: SocketParams, options: ConnectWebSocketOptions) {
-    this.#params = params;
-    this.#options = options;
-    this.#open();
-  }
+/** One logical connection that survives drops, reconnecting with exponential backoff up to a ceiling. */
+export function openReconnectingSocket(params: SocketParams, options: ConnectWebSocketOptions): SocketHandle {
+  const { url, Impl, apiKey, headers, logger } = params;
+  const { reconnect = true, reconnectInterval = 1000, maxReconnectAttempts = 5 } = options;
+  let socket: WebSocketLike;
+  let stopped = false;
+  let attempts = 0;
 
-  get connected(): boolean {
-    return this.#socket?.readyState === 1;
-  }
-
-  send(message: unknown): boolean {
-    if (!this.connected) return false;
-    this.#socket!.send(typeof message === 'string' ? message : JSON.stringify(message));
-    return true;
-  }
-
-  close(): void {
-    this.#stopped = true;
-    this.#socket?.close(1000, 'client disconnect');
-  }
-
-  #open(): void {
-    const { url, Impl, apiKey, headers, logger } = this.#params;
-    const options = this.#options;
+  const open = () => {
     // Browsers cannot send headers on a WebSocket, so the key travels as a subprotocol there.
-    const socket = Impl.acceptsHeaders
+    const current = Impl.acceptsHeaders
       ? new Impl(url, undefined, { headers })
       : new Impl(url, apiKey ? ['flowscale', `flowscale.key.${apiKey}`] : undefined);
-    this.#socket = socket;
-    socket.onopen = (event) => {
-      this.#attempts = 0;
+    socket = current;
+    current.onopen = (event) => {
+      attempts = 0;
       logger.log('info', 'WebSocket connection established');
       options.onOpen?.(event);
     };
-    socket.onmessage = (event) => options.onMessage?.(parseMessage(event.data));
-    socket.onerror = (event) => options.onError?.(event);
-    socket.onclose = (event) => {
+    current.onmessage = (event) => options.onMessage?.(parseMessage(event.data));
+    current.onerror = (event) => options.onError?.(event);
+    current.onclose = (event) => {
       options.onClose?.(event);
-      if (socket === this.#socket) this.#scheduleReconnect(event.code);
+      if (current === socket) scheduleReconnect(event.code);
     };
-  }
+  };
 
-  #scheduleReconnect(code: number): void {
-    const { reconnect = true, reconnectInterval = 1000, maxReconnectAttempts = 5 } = this.#options;
-    if (
-      this.#stopped ||
-      !reconnect ||
-      FINAL_CLOSE_CODES.has(code) ||
-      this.#attempts >= maxReconnectAttempts
-    ) {
-      if (!this.#stopped)
-        this.#params.logger.log('warn', `WebSocket closed (code ${code}); not reconnecting`);
+  const scheduleReconnect = (code: number) => {
+    if (stopped) return;
+    if (!reconnect || FINAL_CLOSE_CODES.includes(code) || attempts >= maxReconnectAttempts) {
+      logger.log('warn', `WebSocket closed (code ${code}); not reconnecting`);
       return;
     }
-    this.#attempts++;
-    const delay = Math.min(reconnectInterval * 2 ** (this.#attempts - 1), MAX_RECONNECT_DELAY_MS);
-    this.#params.logger.log(
-      'info',
-      `WebSocket closed (code ${code}); reconnect ${this.#attempts} in ${delay}ms`,
-    );
-    timing.delay(delay).then(() => {
-      if (!this.#stopped) this.#open();
-    });
-  }
+    const delay = Math.min(reconnectInterval * 2 ** attempts++, MAX_RECONNECT_DELAY_MS);
+    logger.log('info', `WebSocket closed (code ${code}); reconnect ${attempts} in ${delay}ms`);
+    timing.delay(delay).then(() => stopped || open());
+  };
+
+  open();
+  return {
+    get connected() {
+      return socket.readyState === 1;
+    },
+    send(message) {
+      if (socket.readyState !== 1) return false;
+      socket.send(typeof message === 'string' ? message : JSON.stringify(message));
+      return true;
+    },
+    close() {
+      stopped = true;
+      socket.close(1000, 'client disconnect');
+    },
+  };
 }
 
 function parseMessage(data: unknown): WebSocketMessage {

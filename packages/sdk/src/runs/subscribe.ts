@@ -1,3 +1,4 @@
+import { linkSignal } from '../core/timing';
 import type { Transport } from '../core/transport';
 import type { RunEventMessage } from '../types/api';
 import { followRunEvents } from './events';
@@ -25,21 +26,17 @@ export function subscribeRunEvents(
   runId: string,
   options: SubscribeRunEventsOptions = {},
 ): RunEventSubscription {
-  const controller = new AbortController();
-  const { signal } = options;
-  const onAbort = () => controller.abort(signal?.reason);
-  if (signal?.aborted) onAbort();
-  else signal?.addEventListener('abort', onAbort, { once: true });
+  const link = linkSignal(options.signal, 0, '');
   const done = followRunEvents(transport, runId, {
     fromSeq: options.fromSeq,
-    signal: controller.signal,
+    signal: link.signal,
     onOpen: options.onOpen,
     onEvent: (event) => options.onEvent?.(event),
   })
     .then(
       () => {},
       (error) => {
-        if (controller.signal.aborted) return;
+        if (link.signal.aborted) return;
         if (options.onError) options.onError(error);
         else
           transport.config.logger.log(
@@ -49,8 +46,8 @@ export function subscribeRunEvents(
       },
     )
     .finally(() => {
-      signal?.removeEventListener('abort', onAbort);
+      link.dispose();
       options.onClose?.();
     });
-  return { close: () => controller.abort(), done };
+  return { close: link.abort, done };
 }

@@ -1,4 +1,4 @@
-import { FlowScaleError, NetworkError, RunFailedError, TimeoutError } from '../core/errors';
+import { type FlowScaleError, NetworkError, RunFailedError, TimeoutError } from '../core/errors';
 import type { RequestOptions } from '../core/options';
 import { RETRY_STATUSES } from '../core/retry';
 import { timing } from '../core/timing';
@@ -9,6 +9,7 @@ import type {
   GetAllOutputsResponse,
   OutputData,
   OutputEntry,
+  RunError,
   RunEvent,
   RunRecord,
 } from '../types/api';
@@ -61,9 +62,9 @@ export async function waitForOutputs(
   const ctx: WaitContext = { api, runId, pollIntervalMs, signal, request, emit };
   if (mode !== 'poll') {
     try {
-      return await followToEnd(ctx);
+      await followToEnd(ctx);
     } catch (error) {
-      if (mode === 'sse' || error instanceof RunFailedError || signal.aborted) throw error;
+      if (mode === 'sse' || signal.aborted) throw error;
       api.transport.config.logger.log(
         'debug',
         `Run ${runId}: no event stream (${(error as Error).message}); polling`,
@@ -73,41 +74,23 @@ export async function waitForOutputs(
   return poll(ctx);
 }
 
-async function followToEnd(ctx: WaitContext): Promise<OutputEntry[]> {
-  const { api, runId, emit } = ctx;
-  // Outputs are fetched as soon as each is announced, so completion costs no extra round trip.
-  const fetched = new Map<string, Promise<OutputEntry>>();
-  const fetchOutput = (filename: string) => {
-    if (fetched.has(filename)) return;
-    const pending = collectOne(ctx, filename);
-    // Awaited later by Promise.all; until then a rejection must not count as unhandled.
-    pending.catch(() => {});
-    fetched.set(filename, pending);
-  };
-  const last = await followRunEvents(api.transport, runId, {
+/**
+ * Follows the event stream until the run ends, reporting progress. The outputs are then collected by
+ * one pass of the polling loop, which also turns a failed run into a RunFailedError.
+ */
+async function followToEnd(ctx: WaitContext): Promise<void> {
+  const { runId, emit } = ctx;
+  await followRunEvents(ctx.api.transport, runId, {
     signal: ctx.signal,
     onEvent: ({ data }) => {
-      if (data.type === 'output.ready' && data.output) {
-        emit({ type: 'output_status', runId, filename: data.output.filename, ready: true, data: null });
-        fetchOutput(data.output.filename);
-      } else {
-        emit({ type: 'run_status', runId, status: data.status, progress: data.progress, data });
-      }
+      const { output } = data;
+      emit(
+        output
+          ? { type: 'output_status', runId, filename: output.filename, ready: true, data: null }
+          : { type: 'run_status', runId, status: data.status, progress: data.progress, data },
+      );
     },
   });
-  if (last.type !== 'run.completed')
-    throw runFailed(runId, last.type === 'run.cancelled' ? 'cancelled' : 'failed', last.error);
-  for (const output of last.outputs ?? []) fetchOutput(output.filename);
-  return Promise.all(fetched.values());
-}
-
-/** Fetches one announced output; keeps asking while the server still answers 204. */
-async function collectOne(ctx: WaitContext, filename: string): Promise<OutputEntry> {
-  for (;;) {
-    const output = await ctx.api.getOutput(filename, { ...ctx.request, signal: ctx.signal });
-    if (output) return { filename, ...output.data };
-    await timing.delay(ctx.pollIntervalMs, ctx.signal);
-  }
 }
 
 /** The documented polling: getRun, then getOutput for every output name not collected yet. */
@@ -142,14 +125,11 @@ function storedName(run: RunRecord, name: string): string {
   return run.outputs?.find((o) => o.filename.startsWith(name))?.filename ?? name;
 }
 
-function isTransient(error: unknown): boolean {
-  if (error instanceof NetworkError || error instanceof TimeoutError) return true;
-  return (
-    error instanceof FlowScaleError &&
-    !(error instanceof RunFailedError) &&
-    RETRY_STATUSES.has(error.status ?? 0)
-  );
-}
+/** Worth another poll: no answer, or an answer that a retry may fix (a failed run has no status). */
+const isTransient = (error: unknown) =>
+  error instanceof NetworkError ||
+  error instanceof TimeoutError ||
+  RETRY_STATUSES.has((error as FlowScaleError)?.status ?? 0);
 
 function runFailed(
   runId: string,

@@ -64,23 +64,22 @@ interface FilePart {
 }
 
 function fileOf(value: unknown): FilePart | undefined {
-  const octet = 'application/octet-stream';
-  if (isBlob(value)) return { name: (value as File).name ?? '', type: value.type || octet, content: value };
-  if (value instanceof ArrayBuffer) return { name: '', type: octet, content: new Uint8Array(value) };
-  if (ArrayBuffer.isView(value)) {
-    return {
-      name: '',
-      type: octet,
-      content: new Uint8Array(value.buffer, value.byteOffset, value.byteLength),
-    };
-  }
-  if (isWebStream(value)) return { name: '', type: octet, content: value };
-  if (isNodeReadable(value)) {
-    const path = typeof value.path === 'string' ? value.path : '';
-    return { name: path.split(/[\\/]/).pop() ?? '', type: octet, content: value };
-  }
-  return undefined;
+  const binary = value instanceof ArrayBuffer || ArrayBuffer.isView(value);
+  if (!binary && !isBlob(value) && !isStreamInput(value)) return undefined;
+  // A File has a name and an fs.ReadStream a path: either names the part's file.
+  const { name, path } = value as { name?: unknown; path?: unknown };
+  return {
+    name: typeof name === 'string' ? name : typeof path === 'string' ? (path.split(/[\\/]/).pop() ?? '') : '',
+    type: (isBlob(value) && value.type) || 'application/octet-stream',
+    content: binary ? toBytes(value) : (value as FilePart['content']),
+  };
 }
+
+/** A Uint8Array over the same memory (no copy). */
+const toBytes = (value: ArrayBuffer | ArrayBufferView) =>
+  value instanceof ArrayBuffer
+    ? new Uint8Array(value)
+    : new Uint8Array(value.buffer, value.byteOffset, value.byteLength);
 
 // Blob parts must be ArrayBuffer-backed views for TypeScript's DOM types; the bytes are not copied here.
 const toArrayBufferView = (bytes: Uint8Array) => bytes as Uint8Array<ArrayBuffer>;
