@@ -80,7 +80,7 @@ function fieldDoc(f: SchemaField): string {
   if (f.default !== undefined) parts.push(`default ${JSON.stringify(f.default)}`);
   if (f.min !== undefined) parts.push(`min ${f.min}`);
   if (f.max !== undefined) parts.push(`max ${f.max}`);
-  if (f.node_id !== undefined) parts.push(`node ${f.node_id}${f.parameter ? ` .${f.parameter}` : ''}`);
+  if (f.node_id !== undefined) parts.push(`node ${f.node_id}${f.parameter ? ` ${f.parameter}` : ''}`);
   return escapeComment(parts.join(', '));
 }
 

@@ -1,4 +1,5 @@
 import { type Command, InvalidArgumentError } from 'commander';
+import type { CommandContext } from '../context';
 import { action, type ContextFactory } from '../program';
 import { failureMessage } from '../progress';
 import { paintStatus } from './health';
@@ -10,6 +11,16 @@ const positiveInt = (value: string): number => {
 };
 
 /** ISO timestamps are precise but wide; a table only needs minutes-and-seconds local time. */
+/** Run records carry workflow ids; people think in names. Best effort: a failure here only costs the names. */
+async function workflowNames(ctx: CommandContext): Promise<Map<string, string>> {
+  try {
+    const { data } = await ctx.client().getWorkflows();
+    return new Map((data ?? []).map((w) => [w.id, w.name]));
+  } catch {
+    return new Map();
+  }
+}
+
 const shortTime = (iso: string | null | undefined): string =>
   iso ? new Date(iso).toISOString().replace('T', ' ').slice(0, 19) : '';
 
@@ -22,7 +33,10 @@ export function registerRuns(program: Command, context: ContextFactory): void {
     .option('--page-size <n>', 'runs per page (max 100)', positiveInt, 10)
     .action(
       action(context, async (ctx, opts: { group?: string; page: number; pageSize: number }) => {
-        const res = await ctx.client().getRuns(opts.group, { page: opts.page, pageSize: opts.pageSize });
+        const [res, names] = await Promise.all([
+          ctx.client().getRuns(opts.group, { page: opts.page, pageSize: opts.pageSize }),
+          workflowNames(ctx),
+        ]);
         const list = res.data?.runs ?? [];
         const meta = res.meta;
         const { out } = ctx;
@@ -33,7 +47,10 @@ export function registerRuns(program: Command, context: ContextFactory): void {
           }
           out.table(list, [
             { header: 'RUN', value: (r) => r._id },
-            { header: 'WORKFLOW', value: (r) => String(r.workflow_name ?? r.workflow_id ?? '') },
+            {
+              header: 'WORKFLOW',
+              value: (r) => names.get(r.workflow_id ?? '') ?? String(r.workflow_id ?? ''),
+            },
             { header: 'STATUS', value: (r) => paintStatus(out.color, r.status) },
             { header: 'CREATED', value: (r) => shortTime(r.created_at) },
             { header: 'GROUP', value: (r) => r.group_id ?? '' },
@@ -51,11 +68,14 @@ export function registerRuns(program: Command, context: ContextFactory): void {
     .argument('<run-id>')
     .action(
       action(context, async (ctx, runId: string) => {
-        const { data: run } = await ctx.client().getRun(runId);
+        const [{ data: run }, names] = await Promise.all([ctx.client().getRun(runId), workflowNames(ctx)]);
         const { out } = ctx;
+        const workflowName = names.get(run.workflow_id ?? '');
         out.result(run, () => {
           out.line(`${out.color.bold('run')}       ${run._id}`);
-          out.line(`workflow  ${run.workflow_id}`);
+          out.line(
+            `workflow  ${workflowName ? `${workflowName} ${out.color.dim(run.workflow_id ?? '')}` : run.workflow_id}`,
+          );
           out.line(
             `status    ${paintStatus(out.color, run.status)}${run.progress != null ? ` (${run.progress}%)` : ''}`,
           );
