@@ -1,57 +1,11 @@
-import { type ChildProcess, spawn } from 'node:child_process';
-import fs from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import type { RunningEngine } from '@flowscale/engine';
 import { afterAll, describe, expect, it } from 'vitest';
-import { sdkClient, startTestEngine, TEST_KEY, tempDir, waitFor } from '../support/harness';
+import { children, filesStartingWith, killHard, spawnServer } from '../support/child-server';
+import { sdkClient, TEST_KEY, tempDir, waitFor } from '../support/harness';
 
 // The server runs as a child process, is killed with SIGKILL while runs are in flight, and is started
 // again on the same data dir. Every run must end right: none lost, none duplicated, none stuck.
-const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../..');
-const children = new Set<ChildProcess>();
-
-async function spawnServer(
-  dataDir: string,
-  comfyuiUrl?: string,
-): Promise<{ child: ChildProcess; url: string }> {
-  const args = ['--conditions=source', '--import', 'tsx', 'packages/server/src/bin.ts'];
-  args.push('--port', '0', '--data-dir', dataDir, '--api-key', TEST_KEY, '--log-level', 'error');
-  if (comfyuiUrl) args.push('--comfyui-url', comfyuiUrl);
-  const child = spawn(process.execPath, args, { cwd: repoRoot, stdio: ['ignore', 'pipe', 'pipe'] });
-  children.add(child);
-  child.on('exit', () => children.delete(child));
-  let output = '';
-  const url = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`server did not start: ${output}`)), 60_000);
-    const onData = (chunk: Buffer): void => {
-      output += chunk.toString();
-      const match = /listening on (http:\/\/\S+)/.exec(output);
-      if (match?.[1]) {
-        clearTimeout(timer);
-        resolve(match[1]);
-      }
-    };
-    child.stdout!.on('data', onData);
-    child.stderr!.on('data', onData);
-    child.on('exit', (code) => reject(new Error(`server exited with ${code}: ${output}`)));
-  });
-  return { child, url };
-}
-
-async function killHard(child: ChildProcess): Promise<void> {
-  const exited = new Promise((resolve) => child.once('exit', resolve));
-  child.kill('SIGKILL');
-  await exited;
-}
-
-function filesStartingWith(dir: string, prefix: string): string[] {
-  if (!fs.existsSync(dir)) return [];
-  return fs
-    .readdirSync(dir, { recursive: true, encoding: 'utf8' })
-    .filter((file) => path.basename(file).startsWith(prefix));
-}
-
 let engine: RunningEngine | undefined;
 afterAll(async () => {
   for (const child of children) child.kill('SIGKILL');
