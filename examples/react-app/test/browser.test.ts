@@ -1,3 +1,4 @@
+import './support/node-conditions';
 import { randomBytes } from 'node:crypto';
 import { copyFile, mkdtemp, rm } from 'node:fs/promises';
 import http from 'node:http';

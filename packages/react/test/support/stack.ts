@@ -1,22 +1,29 @@
+import './node-conditions';
+import { Blob as NodeBlob, File as NodeFile } from 'node:buffer';
+import { randomBytes } from 'node:crypto';
 import { once } from 'node:events';
 import { mkdtemp, rm } from 'node:fs/promises';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createFlowScaleProxy, jwtAuthenticator, toNodeHandler } from '@flowscale/proxy';
+import { createFlowScaleProxy, toNodeHandler } from '@flowscale/proxy';
 import { startServer } from '@flowscale/server';
 import { FlowscaleAPI } from 'flowscale';
-import { SignJWT } from 'jose';
 
 export const API_KEY = 'test-key';
-const JWT_SECRET = 'react-hooks-test-secret-long-enough';
+
+// jsdom swaps in its own Blob, which Node's fetch cannot send; the SDK builds multipart bodies as
+// Blobs. Real browsers have one Blob (the example's Chromium test covers that path).
+globalThis.Blob = NodeBlob as unknown as typeof Blob;
+globalThis.File = NodeFile as unknown as typeof File;
 
 /**
  * The production shape, all real: SDK (proxyMode) -> @flowscale/proxy -> pass-through -> server +
  * engine. The pass-through counts open run-event streams, so tests can see a stream really close.
  */
 export async function startStack() {
+  const token = randomBytes(16).toString('hex');
   const dataDir = await mkdtemp(join(tmpdir(), 'fs-react-test-'));
   const server = await startServer({ port: 0, dataDir, apiKeys: [API_KEY], logLevel: 'silent' });
   const target = new URL(server.url);
@@ -44,18 +51,15 @@ export async function startStack() {
       createFlowScaleProxy({
         upstream: await listen(passThrough),
         apiKey: API_KEY,
-        authenticate: jwtAuthenticator({ secret: JWT_SECRET }),
+        // A plain session token: JWTs are the proxy suite's business, and jose refuses jsdom's Uint8Array.
+        authenticate: (request) =>
+          request.headers.get('authorization') === `Bearer ${token}` ? { id: 'tester' } : null,
         allow: { workflows: ['slow-delay', 'text-echo'] },
         rateLimit: false,
       }),
     ),
   );
   const proxyUrl = await listen(proxyServer);
-  const jwt = await new SignJWT({})
-    .setProtectedHeader({ alg: 'HS256' })
-    .setSubject('tester')
-    .setExpirationTime('10m')
-    .sign(new TextEncoder().encode(JWT_SECRET));
   const nodeFetch = globalThis.fetch.bind(globalThis);
 
   return {
@@ -64,17 +68,27 @@ export async function startStack() {
       return openStreams;
     },
     /** A browser-style client: proxy mode, a bearer token, no API key. */
-    browserClient: () =>
+    browserClient: (onRequest?: (url: string) => void) =>
       new FlowscaleAPI({
         baseUrl: proxyUrl,
         proxyMode: true,
-        customHeaders: { Authorization: `Bearer ${jwt}` },
+        customHeaders: { Authorization: `Bearer ${token}` },
         enableLogging: false,
-        fetchImpl: nodeFetch,
+        fetchImpl: (url, init) => {
+          onRequest?.(String(url));
+          return nodeFetch(url, init);
+        },
       }),
     /** A server-side client straight to the server, to set up and check runs independently. */
     adminClient: () =>
-      new FlowscaleAPI({ baseUrl: server.url, apiKey: API_KEY, enableLogging: false, fetchImpl: nodeFetch }),
+      new FlowscaleAPI({
+        baseUrl: server.url,
+        apiKey: API_KEY,
+        // jsdom makes this look like a browser; this client stands for the test's server side.
+        allowDangerouslyExposeApiKey: true,
+        enableLogging: false,
+        fetchImpl: nodeFetch,
+      }),
     async close() {
       for (const s of [proxyServer, passThrough]) {
         s.closeAllConnections();
