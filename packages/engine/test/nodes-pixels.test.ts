@@ -299,7 +299,8 @@ describe('text', () => {
   it('StringConcatenate, StringReplace (all occurrences) and PreviewAny', async () => {
     expect(await run(stringConcatenate, { string_a: 'a', string_b: 'b', delimiter: '-' })).toEqual(['a-b']);
     expect(await run(stringReplace, { string: 'a.b.c', find: '.', replace: '/' })).toEqual(['a/b/c']);
-    const preview = (source: unknown) => previewAny.run({ source }, ctx()) as { ui: { text: string[] } };
+    const preview = (source: unknown) =>
+      previewAny.run({ source }, ctx()) as unknown as { ui: { text: string[] } };
     expect(preview('hi').ui.text).toEqual(['hi']);
     expect(preview(true).ui.text).toEqual(['True']);
     expect(preview(42).ui.text).toEqual(['42']);
