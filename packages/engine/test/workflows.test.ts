@@ -50,7 +50,7 @@ describe('the shipped example workflows (packages/server/workflows) run on the e
     const prompt = load('solid-color');
     prompt['1'].inputs.default_value = 48;
     const { prompt_id } = await runPrompt(engine, ws, prompt);
-    const [file] = (await history(engine, prompt_id)).outputs['3']?.images as SavedFile[];
+    const [file] = (await history(engine, prompt_id)).outputs['3']!.images as SavedFile[];
     const { data, info } = await pixels(file as SavedFile);
     expect([info.width, info.height]).toEqual([48, 48]);
     expect([...data.subarray(0, 3)]).toEqual([255, 0, 0]);
@@ -60,7 +60,7 @@ describe('the shipped example workflows (packages/server/workflows) run on the e
     const prompt = load('invert-image');
     prompt['1'].inputs.image = 'example.png';
     const { prompt_id } = await runPrompt(engine, ws, prompt);
-    const [file] = (await history(engine, prompt_id)).outputs['3']?.images as SavedFile[];
+    const [file] = (await history(engine, prompt_id)).outputs['3']!.images as SavedFile[];
     const inverted = await pixels(file as SavedFile);
     const original = await pixels({ filename: 'example.png', subfolder: '', type: 'input' });
     expect(inverted.data.length).toBe(original.data.length);
@@ -69,7 +69,7 @@ describe('the shipped example workflows (packages/server/workflows) run on the e
 
   it('blur-image blurs example.png (same size, smoothed checkerboard)', async () => {
     const { prompt_id } = await runPrompt(engine, ws, load('blur-image'));
-    const [file] = (await history(engine, prompt_id)).outputs['4']?.images as SavedFile[];
+    const [file] = (await history(engine, prompt_id)).outputs['4']!.images as SavedFile[];
     const blurred = await pixels(file as SavedFile);
     const original = await pixels({ filename: 'example.png', subfolder: '', type: 'input' });
     expect([blurred.info.width, blurred.info.height]).toEqual([original.info.width, original.info.height]);
