@@ -25,7 +25,7 @@ export type ContextFactory = (cmd: Command) => CommandContext;
  * The whole CLI as a commander program that never calls process.exit and writes only to the injected
  * streams, so tests can drive it in-process as well as through bin.ts.
  */
-export function createProgram(io: CliIO): Command {
+export function createProgram(io: CliIO, opts: { jsonErrors?: boolean } = {}): Command {
   const program = new Command('flowscale')
     .description('Run, watch and deploy ComfyUI workflows on a FlowScale server.')
     .version(VERSION, '-v, --version')
@@ -38,8 +38,15 @@ export function createProgram(io: CliIO): Command {
     .configureOutput({
       writeOut: (s) => io.stdout.write(s),
       writeErr: (s) => io.stderr.write(s),
-      // Commander's own usage errors: one line, like ours, with the way out.
-      outputError: (s, write) => write(`${s.trimEnd().split('\n')[0]} (see --help)\n`),
+      // Commander's own usage errors: one line, like ours, with the way out (JSON under --json).
+      outputError: (s, write) => {
+        const message = s.trimEnd().split('\n')[0]!;
+        write(
+          opts.jsonErrors
+            ? `${JSON.stringify({ error: message.replace(/^error:\s*/, ''), exit_code: ExitCode.usage })}\n`
+            : `${message} (see --help)\n`,
+        );
+      },
     });
 
   const context: ContextFactory = (cmd) => createContext(io, cmd.optsWithGlobals<GlobalOptions>());
@@ -78,7 +85,8 @@ export function action<A extends unknown[]>(
 
 /** Runs the CLI and returns the exit code; prints failures as a single line. */
 export async function runCli(argv: readonly string[], io: CliIO): Promise<number> {
-  const program = createProgram(io);
+  const json = argv.includes('--json');
+  const program = createProgram(io, { jsonErrors: json });
   try {
     await program.parseAsync([...argv], { from: 'user' });
     return ExitCode.ok;
@@ -91,7 +99,6 @@ export async function runCli(argv: readonly string[], io: CliIO): Promise<number
       return ExitCode.usage; // commander already printed the one-line message
     }
     const cliError = toCliError(err);
-    const json = argv.includes('--json');
     new Output(io.stdout, io.stderr, json, io.env).error(cliError.message, cliError.exitCode);
     return cliError instanceof CliError ? cliError.exitCode : ExitCode.generic;
   }

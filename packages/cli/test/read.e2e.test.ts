@@ -122,6 +122,12 @@ describe('bad input gets one line and a stable exit code', () => {
     expect(JSON.parse(r.stderr)).toEqual({ error: expect.stringContaining('nope-nope'), exit_code: 4 });
   });
 
+  it('--json usage errors are JSON too', async () => {
+    const r = await cli(['runs', '--page', 'x', '--json']);
+    expect(r.code).toBe(2);
+    expect(JSON.parse(r.stderr)).toEqual({ error: expect.stringContaining('--page'), exit_code: 2 });
+  });
+
   it('usage errors exit 2', async () => {
     for (const args of [['bogus'], ['run'], ['runs', '--page', '0'], ['health', '--nope']]) {
       const r = await cli(args);

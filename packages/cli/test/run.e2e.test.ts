@@ -105,6 +105,14 @@ describe('flowscale run', () => {
     expect(r.code, r.stderr).toBe(5);
     const lines = r.stderr.trimEnd().split('\n');
     expect(lines.at(-1)).toMatch(/^error: run \S+ failed: node 1 \(FSLoadImage\) failed: .*image format/);
+
+    const json = await cli(['run', 'invert-image', '-i', 'image_1=@broken.png', '--json']);
+    expect(json.code).toBe(5);
+    expect(JSON.parse(json.stdout)).toMatchObject({
+      status: 'failed',
+      error: { node_id: '1', node_type: 'FSLoadImage', message: expect.stringContaining('image format') },
+    });
+    expect(JSON.parse(json.stderr)).toMatchObject({ exit_code: 5 });
   });
 
   it('--no-wait returns the run id; runs, runs show and output follow it', async () => {
@@ -158,6 +166,13 @@ describe('flowscale run', () => {
   it('cancel stops a running run; cancelling it again is an error', async () => {
     const r = await cli(['run', 'slow-delay', '-i', 'value_4=30', '--no-wait']);
     const runId = r.stdout.trim();
+    // Its output is named from the start but not ready while the run is going.
+    const [outputName] = JSON.parse((await cli(['runs', 'show', runId, '--json'])).stdout).output_names;
+    const early = await cli(['output', outputName]);
+    expect(early.code).toBe(1);
+    expect(early.stderr.trim()).toBe(
+      `error: output "${outputName}" is not ready yet; try again when the run has finished`,
+    );
     const c = await cli(['cancel', runId]);
     expect(c.code, c.stderr).toBe(0);
     expect(c.stdout.trim()).toBe(`cancelled run ${runId}`);
