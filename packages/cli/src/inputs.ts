@@ -101,16 +101,21 @@ export async function buildInputs(
   opts: BuildInputsOptions,
 ): Promise<Record<string, InputValue>> {
   const read = opts.readFile ?? ((p: string) => readFile(p));
-  const byName = new Map(schema.map((f) => [f.name, f]));
-  const names = schema.map((f) => f.name);
+  // Aliases are accepted too, but the canonical name is what gets sent, so a value can't be given twice.
+  const byName = new Map<string, SchemaField>();
+  for (const f of schema) if (f.alias) byName.set(f.alias, f);
+  for (const f of schema) byName.set(f.name, f);
+  const names = [...byName.keys()];
   const out: Record<string, InputValue> = {};
 
   for (const { key, raw } of flags) {
     const field = byName.get(key);
     if (!field) {
-      const known = names.length ? `; its inputs are: ${names.join(', ')}` : '; it takes no inputs';
+      const list = schema.map((f) => (f.alias ? `${f.name} (${f.alias})` : f.name));
+      const known = list.length ? `; its inputs are: ${list.join(', ')}` : '; it takes no inputs';
       throw usageError(`workflow "${workflowName}" has no input "${key}"${didYouMean(key, names)}${known}`);
     }
+    if (field.name in out) throw usageError(`input "${field.name}" is given more than once`);
     const isFile = FILE_TYPES.has(field.type);
     // `@@text` escapes a literal leading @.
     const fromFile = raw.startsWith('@') && !raw.startsWith('@@');
@@ -130,24 +135,24 @@ export async function buildInputs(
         throw usageError(`input "${key}": ${why}: ${rel}`);
       }
       if (isFile) {
-        out[key] = new File([new Uint8Array(bytes)], basename(path), { type: mimeFor(path) });
+        out[field.name] = new File([new Uint8Array(bytes)], basename(path), { type: mimeFor(path) });
         continue;
       }
       const coerced = coerceScalar(field, new TextDecoder().decode(bytes));
       if ('error' in coerced) throw usageError(`input "${key}" (${field.type}) ${coerced.error}`);
-      out[key] = coerced.value;
+      out[field.name] = coerced.value;
       continue;
     }
 
     if (isFile) {
       // A plain string for a file input is passed through: the server may accept a file name it already
       // has or a URL. Most people meant a local file, so say how if it looks like one.
-      out[key] = literal;
+      out[field.name] = literal;
       continue;
     }
     const coerced = coerceScalar(field, literal);
     if ('error' in coerced) throw usageError(`input "${key}" (${field.type}) ${coerced.error}`);
-    out[key] = coerced.value;
+    out[field.name] = coerced.value;
   }
 
   const missing = schema.filter((f) => f.required && f.default === undefined && !(f.name in out));

@@ -12,6 +12,10 @@ export interface SchemaField {
   max?: number;
   choices?: readonly unknown[];
   description?: string;
+  /** A friendlier name from the workflow's manifest; the server accepts it in place of `name`. */
+  alias?: string;
+  /** The I/O label set in the graph (FlowScale's "I/O Label"). */
+  label?: string;
   node_id?: string;
   parameter?: string;
 }

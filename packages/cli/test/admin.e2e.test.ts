@@ -45,6 +45,34 @@ describe('flowscale deploy', () => {
     expect(JSON.parse(r.stdout).name).toBe('renamed-echo');
   });
 
+  it('--manifest adds an alias and a description that run and show understand', async () => {
+    writeFileSync(
+      join(server.work, 'echo.manifest.json'),
+      JSON.stringify({ inputs: { default_value_1: { alias: 'greeting', description: 'what to say' } } }),
+    );
+    const r = await cli([
+      'deploy',
+      'my_echo_api.json',
+      '--name',
+      'greeter',
+      '--manifest',
+      'echo.manifest.json',
+    ]);
+    expect(r.code, r.stderr).toBe(0);
+    const show = await cli(['workflows', 'show', 'greeter']);
+    expect(show.stdout).toMatch(/default_value_1\s+string\s+no\s+"hey"\s+greeting\s+what to say/);
+    const run = await cli(['run', 'greeter', '-i', 'greeting=via alias', '--out', 'alias', '--json']);
+    expect(run.code, run.stderr).toBe(0);
+    expect(readFileSync(JSON.parse(run.stdout).outputs[0].path, 'utf8')).toBe('via alias');
+
+    // The server's own validation of a manifest comes back as one line, exit 2.
+    writeFileSync(join(server.work, 'bad.manifest.json'), JSON.stringify({ inputs: { nope_9: {} } }));
+    const bad = await cli(['deploy', 'my_echo_api.json', '--manifest', 'bad.manifest.json']);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr.trim().split('\n')).toHaveLength(1);
+    expect(bad.stderr).toContain('nope_9');
+  });
+
   it('refuses a missing or invalid file with exit 2', async () => {
     const missing = await cli(['deploy', 'nope.json']);
     expect(missing.code).toBe(2);

@@ -90,6 +90,15 @@ describe('buildInputs', () => {
     expect(inputs).toEqual({ prompt_1: '@handle', image_5: 'https://example.com/x.png' });
   });
 
+  it('accepts a manifest alias and sends the canonical name; a value given twice is refused', async () => {
+    const aliased: SchemaField[] = [{ name: 'steps_2', alias: 'steps', type: 'integer', required: true }];
+    expect(await build(['steps=4'], aliased)).toEqual({ steps_2: 4 });
+    const twice = await failure(build(['steps=4', 'steps_2=5'], aliased));
+    expect(twice.message).toBe('input "steps_2" is given more than once');
+    const typo = await failure(build(['stesp=4'], aliased));
+    expect(typo.message).toContain('(did you mean "steps"?); its inputs are: steps_2 (steps)');
+  });
+
   it('names the closest input when one is misspelled', async () => {
     const err = await failure(build(['promt_1=x', 'image_5=@photo.png']));
     expect(err.exitCode).toBe(ExitCode.usage);

@@ -49,7 +49,10 @@ export function registerWorkflows(program: Command, context: ContextFactory): vo
               { header: 'TYPE', value: (f) => f.type },
               { header: 'REQUIRED', value: (f) => (f.required && f.default === undefined ? 'yes' : 'no') },
               { header: 'DEFAULT', value: describeDefault },
-              { header: 'DESCRIPTION', value: (f) => f.description ?? '' },
+              ...(w.input_schema.some((f) => f.alias)
+                ? [{ header: 'ALIAS', value: (f: SchemaField) => f.alias ?? '' }]
+                : []),
+              { header: 'DESCRIPTION', value: (f) => f.description ?? f.label ?? '' },
             ]);
           out.line();
           out.line(out.color.bold('Outputs'));
