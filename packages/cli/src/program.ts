@@ -40,7 +40,12 @@ export function createProgram(io: CliIO, opts: { jsonErrors?: boolean } = {}): C
       writeErr: (s) => io.stderr.write(s),
       // Commander's own usage errors: one line, like ours, with the way out (JSON under --json).
       outputError: (s, write) => {
-        const message = s.trimEnd().split('\n')[0]!;
+        // Commander puts its "Did you mean" on a second line; keep it, on the same line.
+        const message = s
+          .split('\n')
+          .map((l) => l.trim())
+          .filter(Boolean)
+          .join(' ');
         write(
           opts.jsonErrors
             ? `${JSON.stringify({ error: message.replace(/^error:\s*/, ''), exit_code: ExitCode.usage })}\n`

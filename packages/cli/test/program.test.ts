@@ -1,0 +1,51 @@
+import { describe, expect, it } from 'vitest';
+import type { CliIO } from '../src/io';
+import { runCli, VERSION } from '../src/program';
+
+/** The program in-process with string sinks: only paths that never reach the network. */
+function harness(env: Record<string, string> = {}) {
+  const out = { stdout: '', stderr: '' };
+  const io: CliIO = {
+    stdout: { write: (s: string) => (out.stdout += s) },
+    stderr: { write: (s: string) => (out.stderr += s) },
+    env,
+    cwd: '/nonexistent',
+  };
+  return { io, out };
+}
+
+describe('createProgram / runCli in-process', () => {
+  it('prints the version and help without exiting the process', async () => {
+    const v = harness();
+    expect(await runCli(['--version'], v.io)).toBe(0);
+    expect(v.out.stdout.trim()).toBe(VERSION);
+
+    const h = harness();
+    expect(await runCli(['keys', '--help'], h.io)).toBe(0);
+    expect(h.out.stdout).toMatch(/create \[options\] <name>/);
+    expect(h.out.stdout).toContain('--api-key'); // global options are shown on subcommands
+  });
+
+  it('turns commander usage errors into one line and exit 2', async () => {
+    const h = harness();
+    expect(await runCli(['wokflows'], h.io)).toBe(2);
+    expect(h.out.stderr).toBe("error: unknown command 'wokflows' (Did you mean workflows?) (see --help)\n");
+  });
+
+  it('validates option values before any request', async () => {
+    const h = harness();
+    expect(await runCli(['run', 'x', '--timeout', '-1'], h.io)).toBe(2);
+    expect(h.out.stderr).toContain('expected a positive number of seconds');
+    const j = harness();
+    expect(await runCli(['keys', 'create', 'bot', '--role', 'root', '--json'], j.io)).toBe(2);
+    expect(JSON.parse(j.out.stderr)).toMatchObject({ exit_code: 2 });
+  });
+
+  it('asks for a key before calling the server', async () => {
+    const h = harness();
+    expect(await runCli(['health'], h.io)).toBe(3);
+    expect(h.out.stderr).toBe(
+      'error: no API key: set FLOWSCALE_API_KEY (or pass --api-key, or put FLOWSCALE_API_KEY in ./.env)\n',
+    );
+  });
+});
