@@ -32,6 +32,16 @@ export function infoRoutes(app: FastifyInstance, state: EngineState): void {
         embedded_python: false,
         argv: state.argv,
       },
+      // Not in ComfyUI: the engine's own bounded state, so memory use can be watched.
+      engine: {
+        queue_remaining: state.queue.remaining(),
+        history_entries: state.history.size,
+        history_bytes: state.history.approxBytes,
+        cache_entries: state.cache.size,
+        cache_bytes: state.cache.approxBytes,
+        websocket_clients: state.hub.size,
+        rss_bytes: process.memoryUsage.rss(),
+      },
       devices: [
         {
           name: 'cpu',
