@@ -131,6 +131,30 @@ describe('flowscale types', () => {
     );
   }, 120_000);
 
+  it('--check passes on a fresh file and fails on a stale or missing one', async () => {
+    const env = server.env;
+    expect((await runCli(['types', '--out', 'check/types.gen.ts'], { cwd: server.work, env })).code).toBe(0);
+    const ok = await runCli(['types', '--out', 'check/types.gen.ts', '--check'], { cwd: server.work, env });
+    expect(ok.code, ok.stderr).toBe(0);
+    expect(ok.stdout.trim()).toBe('check/types.gen.ts is up to date');
+    writeFileSync(join(server.work, 'check/types.gen.ts'), '// stale\n');
+    const stale = await runCli(['types', '--out', 'check/types.gen.ts', '--check'], {
+      cwd: server.work,
+      env,
+    });
+    expect(stale.code).toBe(1);
+    expect(stale.stderr.trim()).toBe(
+      'error: check/types.gen.ts is out of date: run "flowscale types --out check/types.gen.ts"',
+    );
+    expect(readFileSync(join(server.work, 'check/types.gen.ts'), 'utf8')).toBe('// stale\n');
+    const missing = await runCli(['types', '--out', 'check/none.gen.ts', '--check'], {
+      cwd: server.work,
+      env,
+    });
+    expect(missing.code).toBe(1);
+    expect(missing.stderr).toContain('is missing');
+  });
+
   it('prints to stdout with --out -', async () => {
     const r = await runCli(['types', '--out', '-'], { cwd: server.work, env: server.env });
     expect(r.code).toBe(0);

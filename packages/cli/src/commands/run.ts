@@ -51,7 +51,7 @@ export function registerRun(program: Command, context: ContextFactory): void {
         const runId = submitted.run_id;
 
         if (!opts.wait) {
-          out.result({ run_id: runId, workflow_id: wf.id, status: 'queued' }, () => out.line(runId));
+          out.result({ run_id: runId, workflow_id: wf.id }, () => out.line(runId));
           return;
         }
 
