@@ -109,8 +109,8 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
     const close = (): Promise<void> => {
       closing ??= (async () => {
         await app.close();
-        await runs.stop();
         pool?.stop();
+        await runs.stop();
         await engine?.close();
         await storage.close();
       })();

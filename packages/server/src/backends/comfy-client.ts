@@ -23,6 +23,16 @@ export class BackendUnavailableError extends Error {
   }
 }
 
+/** The backend answered 4xx: retrying the same request cannot help. */
+export class BackendRejectedError extends Error {
+  readonly status: number;
+  constructor(message: string, status: number) {
+    super(message);
+    this.name = 'BackendRejectedError';
+    this.status = status;
+  }
+}
+
 function describeRejection(rejection: ComfyPromptRejection): string {
   const parts = [rejection.error?.message ?? 'Prompt rejected by backend'];
   for (const [nodeId, nodeError] of Object.entries(rejection.node_errors ?? {})) {

@@ -1,7 +1,7 @@
 import multipart from '@fastify/multipart';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
-import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from 'fastify';
 import type { AppContext } from '../context';
 import { registerErrorHandling } from './error-handler';
 import authPlugin from './plugins/auth';
@@ -31,6 +31,10 @@ export async function buildApp(ctx: AppContext): Promise<FastifyInstance> {
   const app = Fastify({
     loggerInstance: ctx.log as FastifyBaseLogger,
     bodyLimit: ctx.config.maxJsonBodyBytes,
+    // One log line per request is a debugging aid, not an audit trail; it costs throughput at info level.
+    logController: new LogController({
+      disableRequestLogging: !['debug', 'trace'].includes(ctx.config.logLevel),
+    }),
     return503OnClosing: true,
     ajv: { customOptions: { coerceTypes: 'array', removeAdditional: false } },
   });

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { Backend, BackendPool, PoolListener } from '../backends/backend-pool';
-import { PromptRejectedError } from '../backends/comfy-client';
+import { BackendRejectedError, PromptRejectedError } from '../backends/comfy-client';
 import type { ComfyHistoryEntry, ComfyMessage } from '../backends/comfy-types';
 import type { EventBus } from '../events/event-bus';
 import { IdempotencyConflict, RunAlreadyFinished, RunNotFound } from '../http/errors';
@@ -70,6 +70,7 @@ export class RunService implements PoolListener {
   readonly #movedAway = new Map<string, Set<string>>();
   #timer: NodeJS.Timeout | undefined;
   #ticking = false;
+  #stopped = false;
 
   constructor(deps: RunServiceDeps) {
     this.#deps = deps;
@@ -98,6 +99,7 @@ export class RunService implements PoolListener {
   }
 
   async stop(): Promise<void> {
+    this.#stopped = true;
     clearInterval(this.#timer);
     await Promise.allSettled([...this.#active.values()].map((active) => active.chain));
   }
@@ -183,9 +185,15 @@ export class RunService implements PoolListener {
     try {
       graph = await this.#bindFiles(active.run, backend);
     } catch (error) {
-      this.#deps.log.warn({ err: error, run: active.run.id }, 'upload to backend failed; will retry');
       this.#uncount(active);
       active.run.backendId = null;
+      if (error instanceof BackendRejectedError) {
+        await this.#fail(active, {
+          message: `Backend ${backend.name} refused an input file: ${error.message}`,
+        });
+        return;
+      }
+      this.#deps.log.warn({ err: error, run: active.run.id }, 'upload to backend failed; will retry');
       return;
     }
     active.submitted = true;
@@ -194,7 +202,7 @@ export class RunService implements PoolListener {
     try {
       await backend.client.submitPrompt(graph, active.run.promptId, clientId);
     } catch (error) {
-      if (error instanceof PromptRejectedError) {
+      if (error instanceof PromptRejectedError || error instanceof BackendRejectedError) {
         await this.#fail(active, { message: `Backend rejected the workflow: ${error.message}` });
         return;
       }
@@ -229,6 +237,7 @@ export class RunService implements PoolListener {
   // ---- backend events ----
 
   onMessage(backend: Backend, message: ComfyMessage): void {
+    if (this.#stopped) return;
     const promptId = message.data?.prompt_id;
     if (typeof promptId !== 'string') return;
     const active = this.#byPrompt.get(promptId);
@@ -433,7 +442,7 @@ export class RunService implements PoolListener {
   // ---- reconciliation ----
 
   async #tick(): Promise<void> {
-    if (this.#ticking) return;
+    if (this.#ticking || this.#stopped) return;
     this.#ticking = true;
     try {
       const byBackend = new Map<Backend, ActiveRun[]>();

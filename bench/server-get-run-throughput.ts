@@ -1,0 +1,62 @@
+// GET /api/v1/runs/{id} through the full server (auth, routing, cached view) against bare node:http serving
+// the very same JSON bytes, measured in the same run with the same load generator. Goal: ≥ 50 %.
+//   node --conditions=source --import tsx bench/server-get-run-throughput.ts
+import http from 'node:http';
+import { startServer } from '@flowscale/server';
+import { fmt, loadTest, median, tempDir } from './server-support';
+
+const KEY = 'bench-key-0123456789abcdef';
+const ROUNDS = 3;
+const DURATION_MS = 4000;
+const CONNECTIONS = 50;
+
+const server = await startServer({ port: 0, dataDir: tempDir('rps'), apiKeys: [KEY], logLevel: 'warn' });
+const headers = { 'x-api-key': KEY };
+const form = new FormData();
+form.append('default_value_1', 'bench');
+const submitted = await (
+  await fetch(`${server.url}/api/v1/runs?workflow_id=text-echo`, { method: 'POST', headers, body: form })
+).json();
+const runId: string = submitted.data.run_id;
+let body = '';
+for (let attempt = 0; attempt < 100; attempt++) {
+  body = await (await fetch(`${server.url}/api/v1/runs/${runId}`, { headers })).text();
+  if (JSON.parse(body).data.status === 'completed') break;
+  await new Promise((resolve) => setTimeout(resolve, 50));
+}
+
+const bare = http.createServer((_request, response) => {
+  response.writeHead(200, {
+    'content-type': 'application/json; charset=utf-8',
+    'content-length': Buffer.byteLength(body),
+  });
+  response.end(body);
+});
+await new Promise<void>((resolve) => bare.listen(0, '127.0.0.1', resolve));
+const bareUrl = `http://127.0.0.1:${(bare.address() as { port: number }).port}/api/v1/runs/${runId}`;
+
+const bareRps: number[] = [];
+const serverRps: number[] = [];
+let errors = 0;
+for (let round = 0; round < ROUNDS; round++) {
+  const baseline = await loadTest(bareUrl, { headers, connections: CONNECTIONS, durationMs: DURATION_MS });
+  const gateway = await loadTest(`${server.url}/api/v1/runs/${runId}`, {
+    headers,
+    connections: CONNECTIONS,
+    durationMs: DURATION_MS,
+  });
+  bareRps.push(baseline.rps);
+  serverRps.push(gateway.rps);
+  errors += baseline.errors + gateway.errors;
+  console.log(`round ${round + 1}: bare ${fmt(baseline.rps, 0)} req/s, server ${fmt(gateway.rps, 0)} req/s`);
+}
+console.log(
+  `body ${Buffer.byteLength(body)} bytes, ${CONNECTIONS} keep-alive connections, ${ROUNDS}×${DURATION_MS} ms each`,
+);
+console.log(`bare node:http  median ${fmt(median(bareRps), 0)} req/s`);
+console.log(`server          median ${fmt(median(serverRps), 0)} req/s`);
+console.log(
+  `ratio server/bare: ${fmt((100 * median(serverRps)) / median(bareRps))} % (goal ≥ 50 %), non-200: ${errors}`,
+);
+bare.close();
+await server.close();

@@ -1,0 +1,79 @@
+// Shared helpers for the bench/server-*.ts scripts. Load only ever targets 127.0.0.1, bounded in count and time.
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { Worker } from 'node:worker_threads';
+
+export const tempDir = (label: string): string =>
+  fs.mkdtempSync(path.join(os.tmpdir(), `fs-bench-${label}-`));
+
+export function percentile(values: number[], p: number): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  if (sorted.length === 0) return Number.NaN;
+  const index = Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1));
+  return sorted[index] as number;
+}
+
+export const median = (values: number[]): number => percentile(values, 50);
+export const fmt = (value: number, digits = 1): string => value.toFixed(digits);
+
+/** Peak (VmHWM) and current (VmRSS) resident memory of a process, in MiB, from /proc. */
+export function memoryOf(pid: number): { peakMiB: number; rssMiB: number } {
+  const status = fs.readFileSync(`/proc/${pid}/status`, 'utf8');
+  const kib = (field: string): number =>
+    Number(new RegExp(`${field}:\\s+(\\d+)`).exec(status)?.[1] ?? Number.NaN);
+  return { peakMiB: kib('VmHWM') / 1024, rssMiB: kib('VmRSS') / 1024 };
+}
+
+const LOAD_WORKER = `
+const { parentPort, workerData } = require('node:worker_threads');
+const http = require('node:http');
+const { url, headers, connections, durationMs } = workerData;
+const target = new URL(url);
+const agent = new http.Agent({ keepAlive: true, maxSockets: connections });
+let requests = 0, errors = 0;
+const deadline = Date.now() + durationMs;
+function loop() {
+  return new Promise((resolve) => {
+    const next = () => {
+      if (Date.now() >= deadline) return resolve();
+      const req = http.request({ host: target.hostname, port: target.port, path: target.pathname + target.search,
+        method: 'GET', agent, headers }, (res) => {
+        res.on('data', () => {});
+        res.on('end', () => { if (res.statusCode === 200) requests++; else errors++; next(); });
+      });
+      req.on('error', () => { errors++; next(); });
+      req.end();
+    };
+    next();
+  });
+}
+const started = Date.now();
+Promise.all(Array.from({ length: connections }, loop)).then(() => {
+  agent.destroy();
+  parentPort.postMessage({ requests, errors, elapsedMs: Date.now() - started });
+});
+`;
+
+/** Hammers one URL with keep-alive GETs from a worker thread (its own core) for a fixed time. */
+export function loadTest(
+  url: string,
+  options: { headers?: Record<string, string>; connections?: number; durationMs?: number } = {},
+): Promise<{ requests: number; errors: number; rps: number }> {
+  return new Promise((resolve, reject) => {
+    const worker = new Worker(LOAD_WORKER, {
+      eval: true,
+      workerData: {
+        url,
+        headers: options.headers ?? {},
+        connections: options.connections ?? 50,
+        durationMs: options.durationMs ?? 4000,
+      },
+    });
+    worker.once('message', (result: { requests: number; errors: number; elapsedMs: number }) => {
+      resolve({ ...result, rps: (result.requests / result.elapsedMs) * 1000 });
+      void worker.terminate();
+    });
+    worker.once('error', reject);
+  });
+}
