@@ -2,15 +2,15 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { collect, runCli, spawnCli } from './helpers/cli';
-import { startTestServer, type TestServer } from './helpers/server';
+import { E2E_TIMEOUT, startTestServer, type TestServer } from './helpers/server';
 
 let server: TestServer;
 beforeAll(async () => {
   server = await startTestServer();
-});
+}, E2E_TIMEOUT);
 afterAll(async () => {
   await server?.close();
-});
+}, E2E_TIMEOUT);
 
 const cli = (args: string[], env: Record<string, string | undefined> = {}) =>
   runCli(args, { cwd: server.work, env: { ...server.env, ...env } });
@@ -20,7 +20,7 @@ const ECHO_GRAPH = {
   '3': { class_type: 'FSSaveText', inputs: { text: ['1', 0], filename_prefix: 'FlowScale' } },
 };
 
-describe('flowscale deploy', () => {
+describe('flowscale deploy', { timeout: E2E_TIMEOUT }, () => {
   it('deploys an API-format file under its file name, and re-deploying keeps the id', async () => {
     writeFileSync(join(server.work, 'my_echo_api.json'), JSON.stringify(ECHO_GRAPH));
     const first = await cli(['deploy', 'my_echo_api.json', '--description', 'an echo', '--json']);
@@ -84,7 +84,7 @@ describe('flowscale deploy', () => {
   });
 });
 
-describe('flowscale keys', () => {
+describe('flowscale keys', { timeout: E2E_TIMEOUT }, () => {
   it('creates a key shown once, lists without it, and revoking locks it out', async () => {
     const created = await cli(['keys', 'create', 'ci-bot', '--json']);
     expect(created.code, created.stderr).toBe(0);
@@ -123,7 +123,7 @@ describe('flowscale keys', () => {
   });
 });
 
-describe('flowscale serve', () => {
+describe('flowscale serve', { timeout: E2E_TIMEOUT }, () => {
   it('starts a server that the other commands can use, and stops on Ctrl-C', async () => {
     const child = spawnCli(['serve', '--port', '0', '--data-dir', join(server.work, 'serve-data')], {
       cwd: server.work,

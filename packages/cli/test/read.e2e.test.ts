@@ -4,15 +4,15 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from './helpers/cli';
-import { startTestServer, type TestServer } from './helpers/server';
+import { E2E_TIMEOUT, startTestServer, type TestServer } from './helpers/server';
 
 let server: TestServer;
 beforeAll(async () => {
   server = await startTestServer();
-});
+}, E2E_TIMEOUT);
 afterAll(async () => {
   await server?.close();
-});
+}, E2E_TIMEOUT);
 
 const cli = (args: string[], env: Record<string, string | undefined> = {}, cwd?: string) =>
   runCli(args, { cwd: cwd ?? server.work, env: { ...server.env, ...env } });
@@ -32,7 +32,7 @@ async function closedPort(): Promise<number> {
   return port;
 }
 
-describe('health, queue, workflows', () => {
+describe('health, queue, workflows', { timeout: E2E_TIMEOUT }, () => {
   it('health prints the server and its backends', async () => {
     const human = await cli(['health']);
     expect(human.code).toBe(0);
@@ -84,7 +84,7 @@ describe('health, queue, workflows', () => {
   });
 });
 
-describe('bad input gets one line and a stable exit code', () => {
+describe('bad input gets one line and a stable exit code', { timeout: E2E_TIMEOUT }, () => {
   it('an unknown workflow suggests the closest name (exit 4)', async () => {
     const r = await cli(['workflows', 'show', 'blur-imag']);
     expect(r.code).toBe(4);
@@ -146,7 +146,7 @@ describe('bad input gets one line and a stable exit code', () => {
   });
 });
 
-describe('configuration precedence', () => {
+describe('configuration precedence', { timeout: E2E_TIMEOUT }, () => {
   it('reads the key and URL from ./.env when the environment has none', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'fs-cli-dotenv-'));
     try {

@@ -4,15 +4,15 @@ import { join } from 'node:path';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cliCommand, collect, runCli, spawnCli, waitForStderr } from './helpers/cli';
-import { startTestServer, type TestServer } from './helpers/server';
+import { E2E_TIMEOUT, startTestServer, type TestServer } from './helpers/server';
 
 let server: TestServer;
 beforeAll(async () => {
   server = await startTestServer();
-});
+}, E2E_TIMEOUT);
 afterAll(async () => {
   await server?.close();
-});
+}, E2E_TIMEOUT);
 
 const cli = (args: string[], env: Record<string, string | undefined> = {}) =>
   runCli(args, { cwd: server.work, env: { ...server.env, ...env } });
@@ -32,7 +32,7 @@ async function waitForStatus(runId: string, wanted: string[], timeoutMs = 30_000
   }
 }
 
-describe('flowscale run', () => {
+describe('flowscale run', { timeout: E2E_TIMEOUT }, () => {
   it('runs a text workflow, shows progress and writes the text output as .txt', async () => {
     const r = await cli(['run', 'text-echo', '-i', 'default_value_1=hello cli', '--out', 'echo-out']);
     expect(r.code, r.stderr).toBe(0);
@@ -212,7 +212,7 @@ const hasScript = spawnSync('script', ['--version']).status === 0;
 const shellQuote = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
 
 // util-linux `script` gives the CLI a real pseudo-terminal, so this is the interactive path a person sees.
-describe.skipIf(!hasScript)('on a terminal', () => {
+describe.skipIf(!hasScript)('on a terminal', { timeout: E2E_TIMEOUT }, () => {
   it('draws a coloured progress bar, and Ctrl-C asks before cancelling', async () => {
     const command = cliCommand(['run', 'slow-delay', '-i', 'value_4=30']).map(shellQuote).join(' ');
     const env: Record<string, string | undefined> = { ...process.env, ...server.env, COLUMNS: '100' };

@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from './helpers/cli';
-import { startTestServer, type TestServer } from './helpers/server';
+import { E2E_TIMEOUT, startTestServer, type TestServer } from './helpers/server';
 
 const REPO = fileURLToPath(new URL('../../../', import.meta.url));
 const TSC = createRequire(import.meta.url).resolve('typescript/bin/tsc');
@@ -15,10 +15,10 @@ const SDK_SOURCE = join(REPO, 'packages/sdk/src/index.ts');
 let server: TestServer;
 beforeAll(async () => {
   server = await startTestServer();
-});
+}, E2E_TIMEOUT);
 afterAll(async () => {
   await server?.close();
-});
+}, E2E_TIMEOUT);
 
 /** Runs the repo's tsc on a project and returns its diagnostics grouped by file name. */
 async function typecheck(dir: string): Promise<{ code: number; byFile: Map<string, string[]> }> {
@@ -48,7 +48,7 @@ async function typecheck(dir: string): Promise<{ code: number; byFile: Map<strin
   return { code, byFile };
 }
 
-describe('flowscale types', () => {
+describe('flowscale types', { timeout: E2E_TIMEOUT }, () => {
   it('generates types that make the SDK reject wrong input names and types at compile time', async () => {
     const dir = join(server.work, 'typed-app');
     mkdirSync(dir, { recursive: true });
@@ -129,7 +129,7 @@ describe('flowscale types', () => {
     expect(missing[0]).toMatch(
       /^TS2345: Argument of type '\{\}' is not assignable to parameter of type '\{ image_1: /,
     );
-  }, 120_000);
+  });
 
   it('--check passes on a fresh file and fails on a stale or missing one', async () => {
     const env = server.env;

@@ -7,6 +7,12 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 
 export const TEST_KEY = 'test-key';
 
+/**
+ * Per-test limit for the end-to-end suites. Only there to stop a hang: tests spawn several CLI processes
+ * each, and the machine is shared, so this is far above their usual few seconds.
+ */
+export const E2E_TIMEOUT = 120_000;
+
 const MAIN = fileURLToPath(new URL('./server-main.ts', import.meta.url));
 const TSX = pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href;
 
