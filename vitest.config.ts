@@ -1,8 +1,10 @@
 import { defineConfig } from 'vitest/config';
 
 // Workspace packages resolve to their TypeScript sources through the "source" export condition,
-// so tests never depend on a stale build.
-const conditions = ['source', 'module', 'node', 'import', 'default'];
+// so tests never depend on a stale build. Vitest also hands these conditions to Node (--conditions)
+// for external dependencies, so they must not include "import"/"module": those would make
+// CommonJS `require()` inside dependencies pick ESM entries.
+const conditions = ['source', 'node', 'development|production'];
 
 export default defineConfig({
   resolve: { conditions },
@@ -13,6 +15,5 @@ export default defineConfig({
     hookTimeout: 60_000,
     pool: 'forks',
     maxWorkers: 2,
-    server: { deps: { inline: [/packages\//] } },
   },
 });
