@@ -12,10 +12,11 @@ import { registerTypes } from './commands/types';
 import { registerWorkflows } from './commands/workflows';
 import { type CommandContext, createContext, type GlobalOptions } from './context';
 import { toCliError } from './errors';
-import { CliError, ExitCode } from './exit-codes';
+import { ExitCode } from './exit-codes';
 import type { CliIO } from './io';
 import { Output } from './output';
 
+/** Kept equal to package.json's version by a test (a JSON import would not survive every bundler). */
 export const VERSION = '0.1.0';
 
 /** Builds the context for the command being run, from the options of it and all its parents. */
@@ -97,14 +98,13 @@ export async function runCli(argv: readonly string[], io: CliIO): Promise<number
     return ExitCode.ok;
   } catch (err) {
     if (err instanceof CommanderError) {
-      // Help and --version surface as "errors" under exitOverride; they are successes.
+      // Help and --version surface as "errors" under exitOverride; they are successes. Anything else is
+      // a usage error whose one-line message commander has already printed through outputError.
       if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version') return ExitCode.ok;
-      if (err.code === 'commander.help' || err.code === 'commander.executeSubCommandAsync')
-        return ExitCode.usage;
-      return ExitCode.usage; // commander already printed the one-line message
+      return ExitCode.usage;
     }
     const cliError = toCliError(err);
     new Output(io.stdout, io.stderr, json, io.env).error(cliError.message, cliError.exitCode);
-    return cliError instanceof CliError ? cliError.exitCode : ExitCode.generic;
+    return cliError.exitCode;
   }
 }

@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import type { CliIO } from '../src/io';
 import { runCli, VERSION } from '../src/program';
@@ -15,6 +16,11 @@ function harness(env: Record<string, string> = {}) {
 }
 
 describe('createProgram / runCli in-process', () => {
+  it('reports the package version', () => {
+    const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8'));
+    expect(VERSION).toBe(pkg.version);
+  });
+
   it('prints the version and help without exiting the process', async () => {
     const v = harness();
     expect(await runCli(['--version'], v.io)).toBe(0);

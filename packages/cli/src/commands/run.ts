@@ -6,7 +6,7 @@ import { buildInputs, parseInputFlags } from '../inputs';
 import { formatBytes } from '../output';
 import { action, type ContextFactory } from '../program';
 import { createProgressView, failureMessage } from '../progress';
-import { watchRun } from '../watch';
+import { type WatchOutcome, watchRun } from '../watch';
 import { lookupWorkflow } from '../workflow-lookup';
 
 interface RunOptions {
@@ -24,6 +24,51 @@ export const parseSeconds = (value: string): number => {
   if (!Number.isFinite(n) || n <= 0) throw new InvalidArgumentError('expected a positive number of seconds');
   return n;
 };
+
+/** Every way a watched run can end other than "completed": what --json reports, and the one-line error. */
+function outcomeFailure(
+  outcome: WatchOutcome,
+  runId: string,
+  timeout: number | undefined,
+): { json: Record<string, unknown>; error: CliError } | undefined {
+  switch (outcome.kind) {
+    case 'timeout':
+      return {
+        json: { status: outcome.lastStatus },
+        error: new CliError(
+          `run ${runId} did not finish within ${timeout}s (still ${outcome.lastStatus}); follow it with "flowscale runs show ${runId}"`,
+          ExitCode.timeout,
+        ),
+      };
+    case 'interrupted':
+      return {
+        json: { status: outcome.cancelled ? 'cancelled' : 'detached' },
+        error: new CliError(
+          outcome.cancelled
+            ? `cancelled run ${runId}`
+            : `stopped watching; run ${runId} keeps going (cancel it with "flowscale cancel ${runId}")`,
+          ExitCode.interrupted,
+        ),
+      };
+    case 'finished':
+      if (outcome.event.type === 'run.failed') {
+        return {
+          json: { status: 'failed', error: outcome.event.error ?? null },
+          error: new CliError(
+            `run ${runId} failed: ${failureMessage(outcome.event.error)}`,
+            ExitCode.runFailed,
+          ),
+        };
+      }
+      if (outcome.event.type === 'run.cancelled') {
+        return {
+          json: { status: 'cancelled' },
+          error: new CliError(`run ${runId} was cancelled`, ExitCode.runFailed),
+        };
+      }
+      return undefined;
+  }
+}
 
 export function registerRun(program: Command, context: ContextFactory): void {
   program
@@ -58,7 +103,7 @@ export function registerRun(program: Command, context: ContextFactory): void {
         out.info(`${out.errColor.bold(wf.name)} run ${out.errColor.dim(runId)}`);
         const progress = createProgressView(ctx.io.stderr, { json: out.json, paint: out.errColor });
         const started = Date.now();
-        let outcome: Awaited<ReturnType<typeof watchRun>>;
+        let outcome: WatchOutcome;
         try {
           outcome = await watchRun(ctx, runId, {
             timeoutMs: opts.timeout === undefined ? undefined : opts.timeout * 1000,
@@ -71,34 +116,10 @@ export function registerRun(program: Command, context: ContextFactory): void {
         }
         const seconds = ((Date.now() - started) / 1000).toFixed(1);
 
-        if (outcome.kind === 'timeout') {
-          out.data({ run_id: runId, workflow_id: wf.id, status: outcome.lastStatus });
-          throw new CliError(
-            `run ${runId} did not finish within ${opts.timeout}s (still ${outcome.lastStatus}); follow it with "flowscale runs show ${runId}"`,
-            ExitCode.timeout,
-          );
-        }
-        if (outcome.kind === 'interrupted') {
-          out.data({
-            run_id: runId,
-            workflow_id: wf.id,
-            status: outcome.cancelled ? 'cancelled' : 'detached',
-          });
-          throw new CliError(
-            outcome.cancelled
-              ? `cancelled run ${runId}`
-              : `stopped watching; run ${runId} keeps going (cancel it with "flowscale cancel ${runId}")`,
-            ExitCode.interrupted,
-          );
-        }
-        const { event } = outcome;
-        if (event.type === 'run.failed') {
-          out.data({ run_id: runId, workflow_id: wf.id, status: 'failed', error: event.error ?? null });
-          throw new CliError(`run ${runId} failed: ${failureMessage(event.error)}`, ExitCode.runFailed);
-        }
-        if (event.type === 'run.cancelled') {
-          out.data({ run_id: runId, workflow_id: wf.id, status: 'cancelled' });
-          throw new CliError(`run ${runId} was cancelled`, ExitCode.runFailed);
+        const failure = outcomeFailure(outcome, runId, opts.timeout);
+        if (failure) {
+          out.data({ run_id: runId, workflow_id: wf.id, ...failure.json });
+          throw failure.error;
         }
 
         // The run record is the contract's source of truth for output names.
