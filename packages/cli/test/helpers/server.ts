@@ -1,9 +1,7 @@
-import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { startServer } from '@flowscale/server';
 
 export const TEST_KEY = 'test-key';
 
@@ -12,9 +10,6 @@ export const TEST_KEY = 'test-key';
  * each, and the machine is shared, so this is far above their usual few seconds.
  */
 export const E2E_TIMEOUT = 120_000;
-
-const MAIN = fileURLToPath(new URL('./server-main.ts', import.meta.url));
-const TSX = pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href;
 
 export interface TestServer {
   url: string;
@@ -25,43 +20,17 @@ export interface TestServer {
   close(): Promise<void>;
 }
 
-/**
- * The real server with its embedded engine (startServer with port 0, a temp data dir and the test key),
- * in its own process.
- */
+/** The real server with its embedded engine, on a free port, with throwaway storage. */
 export async function startTestServer(): Promise<TestServer> {
   const dataDir = mkdtempSync(join(tmpdir(), 'fs-cli-data-'));
   const work = mkdtempSync(join(tmpdir(), 'fs-cli-work-'));
-  const child = spawn(process.execPath, ['--conditions=source', '--import', TSX, MAIN, dataDir, TEST_KEY], {
-    stdio: ['pipe', 'pipe', 'pipe'],
-  });
-  let log = '';
-  const url = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`server did not start in 60 s:\n${log}`)), 60_000);
-    child.stderr!.on('data', (d) => {
-      log += d;
-    });
-    child.stdout!.on('data', (d) => {
-      log += d;
-      const m = /READY (\{.*\})/.exec(log);
-      if (m) {
-        clearTimeout(timer);
-        resolve(JSON.parse(m[1]!).url);
-      }
-    });
-    child.on('exit', (code) => {
-      clearTimeout(timer);
-      reject(new Error(`server exited (${code}) before it was ready:\n${log}`));
-    });
-  });
+  const server = await startServer({ port: 0, dataDir, apiKeys: [TEST_KEY], logLevel: 'error' });
   return {
-    url,
+    url: server.url,
     work,
-    env: { FLOWSCALE_API_URL: url, FLOWSCALE_API_KEY: TEST_KEY },
+    env: { FLOWSCALE_API_URL: server.url, FLOWSCALE_API_KEY: TEST_KEY },
     async close() {
-      const exited = new Promise((r) => child.once('exit', r));
-      child.kill('SIGTERM');
-      await exited;
+      await server.close();
       rmSync(dataDir, { recursive: true, force: true });
       rmSync(work, { recursive: true, force: true });
     },
