@@ -77,3 +77,45 @@ export function loadTest(
     worker.once('error', reject);
   });
 }
+
+export interface SpawnedService {
+  child: import('node:child_process').ChildProcess;
+  url: string;
+  stop(): Promise<void>;
+}
+
+/** Runs a TypeScript entry point as its own process (own event loop, own core) and waits for its URL. */
+export async function spawnService(entry: string, args: string[]): Promise<SpawnedService> {
+  const { spawn } = await import('node:child_process');
+  const child = spawn(process.execPath, ['--conditions=source', '--import', 'tsx', entry, ...args], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  const url = await new Promise<string>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`${entry} did not start: ${output}`)), 60_000);
+    const onData = (chunk: Buffer): void => {
+      output += chunk.toString();
+      const match = /listening on (http:\/\/[^\s)]+)/.exec(output);
+      if (match?.[1]) {
+        clearTimeout(timer);
+        resolve(match[1]);
+      }
+    };
+    child.stdout?.on('data', onData);
+    child.stderr?.on('data', onData);
+    child.once('exit', (code) => reject(new Error(`${entry} exited with ${code}: ${output}`)));
+  });
+  return {
+    child,
+    url,
+    stop: () =>
+      new Promise<void>((resolve) => {
+        if (child.exitCode !== null) return resolve();
+        child.once('exit', () => resolve());
+        child.kill('SIGTERM');
+      }),
+  };
+}
+
+export const ENGINE_BIN = 'packages/engine/src/bin.ts';
+export const SERVER_BIN = 'packages/server/src/bin.ts';

@@ -12,9 +12,13 @@ export interface OutputStorage {
 }
 
 const SAFE_KEY = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
+const SMALL_BYTES = 64 * 1024;
+const SMALL_CACHE_ENTRIES = 256;
 
 export class LocalOutputStorage implements OutputStorage {
   readonly #dir: string;
+  /** Recently written small files, so a client asking for a fresh text output right away skips the disk. */
+  readonly #recent = new Map<string, Buffer>();
 
   constructor(dataDir: string) {
     this.#dir = path.join(dataDir, 'outputs');
@@ -59,6 +63,8 @@ export class LocalOutputStorage implements OutputStorage {
   }
 
   async readText(key: string): Promise<string | undefined> {
+    const recent = this.#recent.get(key);
+    if (recent) return recent.toString('utf8');
     try {
       return await fs.promises.readFile(this.#path(key), 'utf8');
     } catch {

@@ -27,6 +27,8 @@ interface ActiveRun {
   run: Run;
   chain: Promise<unknown>;
   executed: Set<string>;
+  /** Output names whose files are stored (or that produced nothing). */
+  collected: Set<string>;
   error?: RunError;
   interrupted: boolean;
   /** A POST /prompt was (or may have been) sent to run.backendId. */
@@ -59,6 +61,7 @@ export interface RunServiceDeps {
 }
 
 const PROGRESS_EVENT_EVERY_MS = 100;
+const SMALL_OUTPUT_BYTES = 1024 * 1024;
 const now = (): string => new Date().toISOString();
 
 /** Owns run lifecycles: submission, dispatch, backend events, outputs, cancel and reconciliation. */
@@ -308,6 +311,19 @@ export class RunService implements PoolListener {
         await this.#emit(active, 'node.progress', { node_id: String(data.node), value, max }, {});
         return;
       }
+      case 'executed':
+        try {
+          await this.#collectNode(active, backend, String(data.node), data.output as Record<string, unknown>);
+        } catch (error) {
+          await this.#fail(active, {
+            message: `Could not fetch outputs from ${backend.name}: ${(error as Error).message}`,
+          });
+        }
+        return;
+      case 'execution_success':
+        // Every output already arrived with `executed`: no need to wait for the history entry.
+        if (this.#allOutputsCollected(active)) await this.#complete(active, backend);
+        return;
       case 'execution_error':
         active.error = {
           message: String(data.exception_message ?? 'Execution failed').trim(),
@@ -377,17 +393,38 @@ export class RunService implements PoolListener {
     }
   }
 
-  async #complete(active: ActiveRun, backend: Backend, entry: ComfyHistoryEntry): Promise<void> {
-    const outputs: RunOutput[] = [];
+  /**
+   * Stores what one output node produced and announces each file. Called from `executed` messages (so
+   * outputs are fetched while the rest of the prompt still runs) and from the history entry as a fallback.
+   */
+  async #collectNode(
+    active: ActiveRun,
+    backend: Backend,
+    nodeId: string,
+    nodeOutput: Record<string, unknown> | undefined,
+  ): Promise<void> {
+    if (!nodeOutput) return;
+    for (const name of active.run.outputNames) {
+      if (nodeIdOfOutputName(name) !== nodeId || active.collected.has(name)) continue;
+      active.collected.add(name);
+      const items = producedItems({ outputs: { [nodeId]: nodeOutput } }, nodeId);
+      for (const [index, item] of items.entries()) {
+        const output = await this.#storeOutput(backend, active.run.id, name, nodeId, index, item);
+        const outputs = [...active.run.outputs, output];
+        await this.#emit(active, 'output.ready', { output }, { outputs });
+      }
+    }
+  }
+
+  #allOutputsCollected(active: ActiveRun): boolean {
+    return active.run.outputNames.every((name) => active.collected.has(name));
+  }
+
+  async #complete(active: ActiveRun, backend: Backend, entry?: ComfyHistoryEntry): Promise<void> {
     try {
       for (const name of active.run.outputNames) {
         const nodeId = nodeIdOfOutputName(name);
-        const items = producedItems(entry, nodeId);
-        for (const [index, item] of items.entries()) {
-          const output = await this.#storeOutput(backend, active.run.id, name, nodeId, index, item);
-          outputs.push(output);
-          await this.#emit(active, 'output.ready', { output }, { outputs: [...outputs] });
-        }
+        await this.#collectNode(active, backend, nodeId, entry?.outputs?.[nodeId]);
       }
     } catch (error) {
       await this.#fail(active, {
@@ -395,6 +432,7 @@ export class RunService implements PoolListener {
       });
       return;
     }
+    const outputs = active.run.outputs;
     await this.#emit(
       active,
       'run.completed',
@@ -417,7 +455,10 @@ export class RunService implements PoolListener {
     if (item.kind === 'file') {
       const response = await backend.client.view(item.ref);
       if (!response.body) throw new Error(`empty body for ${item.ref.filename}`);
-      ({ size } = await this.#deps.outputs.put(filename, response.body));
+      // Small files are read whole (one write, cacheable); large ones stream to storage.
+      const length = Number(response.headers.get('content-length') ?? Number.NaN);
+      const body = length <= SMALL_OUTPUT_BYTES ? Buffer.from(await response.arrayBuffer()) : response.body;
+      ({ size } = await this.#deps.outputs.put(filename, body));
     } else {
       ({ size } = await this.#deps.outputs.put(filename, Buffer.from(item.text, 'utf8')));
     }
@@ -536,6 +577,7 @@ export class RunService implements PoolListener {
       run,
       chain: Promise.resolve(),
       executed: new Set(),
+      collected: new Set(run.outputs.map((output) => output.name)),
       interrupted: false,
       submitted: false,
       submittedAtMs: 0,

@@ -4,7 +4,14 @@ import BetterSqlite3 from 'better-sqlite3';
 import { Kysely, type Selectable, SqliteDialect } from 'kysely';
 import type { ComfyGraph } from '../workflows/types';
 import { migrateToLatest } from './migrations';
-import type { ApiKeysTable, Database, OutputsTable, RunsTable, WorkflowsTable } from './schema';
+import type {
+  ApiKeysTable,
+  Database,
+  OutputsTable,
+  RunEventsTable,
+  RunsTable,
+  WorkflowsTable,
+} from './schema';
 import type {
   ApiKeyRecord,
   IdempotencyClaim,
@@ -29,6 +36,10 @@ interface HotStatements {
   upsertClaim: BetterSqlite3.Statement;
   lastSeq: BetterSqlite3.Statement;
   insertEvent: BetterSqlite3.Statement;
+  listEvents: BetterSqlite3.Statement;
+  outputByFilename: BetterSqlite3.Statement;
+  readyOutputByName: BetterSqlite3.Statement;
+  upsertOutput: BetterSqlite3.Statement;
 }
 
 const RUN_COLUMNS: Array<keyof RunsTable> = [
@@ -69,6 +80,17 @@ const prepareHotStatements = (sqlite: BetterSqlite3.Database): HotStatements => 
   lastSeq: sqlite.prepare('SELECT MAX(seq) AS seq FROM run_events WHERE run_id = ?'),
   insertEvent: sqlite.prepare(
     'INSERT INTO run_events (run_id, seq, type, data_json, ts) VALUES (@run_id, @seq, @type, @data_json, @ts)',
+  ),
+  listEvents: sqlite.prepare('SELECT * FROM run_events WHERE run_id = ? AND seq >= ? ORDER BY seq ASC'),
+  outputByFilename: sqlite.prepare('SELECT * FROM outputs WHERE filename = ?'),
+  upsertOutput: sqlite.prepare(
+    `INSERT INTO outputs (filename, name, run_id, node_id, content_type, size, storage_key, ready, created_at)
+     VALUES (@filename, @name, @run_id, @node_id, @content_type, @size, @storage_key, @ready, @created_at)
+     ON CONFLICT (filename) DO UPDATE SET content_type = excluded.content_type, size = excluded.size,
+       storage_key = excluded.storage_key, ready = excluded.ready`,
+  ),
+  readyOutputByName: sqlite.prepare(
+    'SELECT * FROM outputs WHERE name = ? AND ready = 1 ORDER BY filename ASC LIMIT 1',
   ),
 });
 
@@ -297,13 +319,7 @@ export class SqliteStorage implements Storage {
   }
 
   async listEvents(runId: string, fromSeq: number): Promise<RunEvent[]> {
-    const rows = await this.#db
-      .selectFrom('run_events')
-      .selectAll()
-      .where('run_id', '=', runId)
-      .where('seq', '>=', fromSeq)
-      .orderBy('seq', 'asc')
-      .execute();
+    const rows = this.#hot.listEvents.all(runId, fromSeq) as Array<Selectable<RunEventsTable>>;
     return rows.map((row) => ({
       runId,
       seq: row.seq,
@@ -325,45 +341,24 @@ export class SqliteStorage implements Storage {
   // ---- outputs ----
 
   async saveOutputFile(record: OutputRecord): Promise<void> {
-    await this.#db
-      .insertInto('outputs')
-      .values({
-        filename: record.filename,
-        name: record.name,
-        run_id: record.runId,
-        node_id: record.nodeId,
-        content_type: record.contentType,
-        size: record.size,
-        storage_key: record.storageKey,
-        ready: record.ready ? 1 : 0,
-        created_at: new Date().toISOString(),
-      })
-      .onConflict((oc) =>
-        oc.column('filename').doUpdateSet({
-          content_type: record.contentType,
-          size: record.size,
-          storage_key: record.storageKey,
-          ready: record.ready ? 1 : 0,
-        }),
-      )
-      .execute();
+    this.#hot.upsertOutput.run({
+      filename: record.filename,
+      name: record.name,
+      run_id: record.runId,
+      node_id: record.nodeId,
+      content_type: record.contentType,
+      size: record.size,
+      storage_key: record.storageKey,
+      ready: record.ready ? 1 : 0,
+      created_at: new Date().toISOString(),
+    });
   }
 
   async findOutput(filenameOrName: string): Promise<OutputRecord | undefined> {
-    const exact = await this.#db
-      .selectFrom('outputs')
-      .selectAll()
-      .where('filename', '=', filenameOrName)
-      .executeTakeFirst();
+    const exact = this.#hot.outputByFilename.get(filenameOrName) as Selectable<OutputsTable> | undefined;
     if (exact && (exact.ready === 1 || exact.filename !== exact.name)) return toOutput(exact);
     // A bare output name: prefer its first ready file, else report the pending placeholder.
-    const ready = await this.#db
-      .selectFrom('outputs')
-      .selectAll()
-      .where('name', '=', filenameOrName)
-      .where('ready', '=', 1)
-      .orderBy('filename', 'asc')
-      .executeTakeFirst();
+    const ready = this.#hot.readyOutputByName.get(filenameOrName) as Selectable<OutputsTable> | undefined;
     if (ready) return toOutput(ready);
     return exact ? toOutput(exact) : undefined;
   }
