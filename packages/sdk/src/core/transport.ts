@@ -102,8 +102,13 @@ export class Transport {
       body: call.body,
       signal: link.signal,
     };
-    // Node's fetch refuses a streamed request body unless it is told the body is sent half-duplex.
-    if (isWebStream(call.body)) init.duplex = 'half';
+    if (isWebStream(call.body)) {
+      // Node's fetch refuses a streamed request body unless it is told the body is sent half-duplex.
+      init.duplex = 'half';
+      // A stream cannot be re-sent after a redirect anyway, and with redirects allowed Node's fetch keeps
+      // a copy of every chunk it sends (measured: 1 GiB of RSS for a 1 GiB upload).
+      init.redirect = 'error';
+    }
     const agent = config.httpAgent as { dispatch?: unknown } | undefined;
     if (agent) init[typeof agent.dispatch === 'function' ? 'dispatcher' : 'agent'] = agent;
     const fetchImpl = config.fetchImpl ?? globalThis.fetch;

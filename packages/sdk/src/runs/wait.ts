@@ -9,7 +9,6 @@ import type {
   GetAllOutputsResponse,
   OutputData,
   OutputEntry,
-  RunError,
   RunEvent,
   RunRecord,
 } from '../types/api';

@@ -3,7 +3,6 @@ import {
   isBlob,
   isNodeReadable,
   isStreamInput,
-  isWebStream,
   type NodeReadableLike,
   type WorkflowInput,
 } from './uploadable';
