@@ -100,6 +100,33 @@ describe('bad input: clear 4xx answers, and the engine stays up', () => {
     expect(JSON.stringify(triangle.body.node_errors)).toContain('dependency_cycle');
   });
 
+  it('handles a 3000-node chain without recursion limits, and refuses prompts over the node limit', async () => {
+    const chain: Record<string, unknown> = { '0': empty(2, 2) };
+    for (let i = 1; i <= 3000; i++)
+      chain[i] = { class_type: 'ImageInvert', inputs: { image: [String(i - 1), 0] } };
+    chain.out = save(['3000', 0], 'chain');
+    const { prompt_id } = await runPrompt(engine, ws, chain);
+    expect((await history(engine, prompt_id)).status.status_str).toBe('success');
+    const tooBig: Record<string, unknown> = {};
+    for (let i = 0; i <= 10_000; i++) tooBig[i] = empty(2, 2);
+    const res = await prompt(tooBig);
+    expect([res.status, res.body.error.type]).toEqual([400, 'prompt_too_large']);
+  });
+
+  it('treats node ids like "constructor" and "__proto__" as plain ids', async () => {
+    // Written as JSON text: in an object literal, __proto__ would set the prototype instead of a key.
+    const text = `{"client_id": "${ws.sid}", "prompt": {"constructor": ${JSON.stringify(empty(2, 2))}, "__proto__": ${JSON.stringify(save(['constructor', 0]))}, "2": ${JSON.stringify(save(['toString', 0]))}}}`;
+    const res = await postJson<ErrorBody & PromptReply>(`${engine.url}/prompt`, text);
+    expect(res.status).toBe(200);
+    await ws.waitFor(
+      (m) => m.type === 'executing' && m.data.node === null && m.data.prompt_id === res.body.prompt_id,
+    );
+    expect(res.body.node_errors['2']?.errors[0]).toMatchObject({
+      type: 'exception_during_validation',
+      details: "'toString'",
+    });
+  });
+
   it('enforces the pixel limits at validation time and at run time', async () => {
     const huge = await prompt({ '1': empty(16384, 16384), '2': save(['1', 0]) });
     expect(huge.status).toBe(400);

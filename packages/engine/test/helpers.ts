@@ -77,8 +77,9 @@ export class WsClient {
     );
   }
 
+  /** The last few events, for failure messages. */
   summary(): string {
-    return this.events.map(describe).join(' ');
+    return this.events.slice(-30).map(describe).join(' ');
   }
 
   clear(): void {

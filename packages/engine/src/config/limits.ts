@@ -12,6 +12,8 @@ export interface EngineLimits {
   maxCacheEntries: number;
   /** Approximate bytes of pixel data kept in the execution cache. */
   maxCacheBytes: number;
+  /** Nodes in one prompt. */
+  maxPromptNodes: number;
   /** Pending prompts accepted before POST /prompt answers 503. */
   maxQueueLength: number;
   /** Largest upload and largest JSON body. */
@@ -26,6 +28,7 @@ export const defaultLimits: EngineLimits = {
   maxHistoryBytes: 64 * 1024 * 1024,
   maxCacheEntries: 1_000,
   maxCacheBytes: 128 * 1024 * 1024,
+  maxPromptNodes: 10_000,
   maxQueueLength: 10_000,
   maxUploadBytes: 100 * 1024 * 1024,
   maxJsonBytes: 32 * 1024 * 1024,

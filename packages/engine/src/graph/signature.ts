@@ -1,6 +1,7 @@
 import { createHash, randomUUID } from 'node:crypto';
 import type { NodeDefinition, NodeEnv } from '../nodes/types';
 import { isLink, type PromptGraph, type PromptNode } from './prompt';
+import { walkUpstream } from './topo';
 import type { Registry } from './validate';
 
 export interface NodeSignature {
@@ -11,13 +12,7 @@ export interface NodeSignature {
 
 /** Every node that the given outputs need, in prompt order. */
 export function neededNodes(prompt: PromptGraph, outputs: readonly string[]): string[] {
-  const seen = new Set<string>();
-  const visit = (id: string) => {
-    if (seen.has(id) || !prompt[id]) return;
-    seen.add(id);
-    for (const v of Object.values(prompt[id].inputs)) if (isLink(v)) visit(String(v[0]));
-  };
-  for (const o of outputs) visit(o);
+  const seen = new Set(walkUpstream(prompt, outputs).order);
   return Object.keys(prompt).filter((id) => seen.has(id));
 }
 
@@ -33,9 +28,8 @@ export async function computeSignatures(
   env: NodeEnv,
 ): Promise<Map<string, NodeSignature>> {
   const result = new Map<string, NodeSignature>();
-  const compute = async (id: string): Promise<NodeSignature> => {
-    const known = result.get(id);
-    if (known) return known;
+  // Dependencies first, so every linked input's key is known when a node is reached.
+  for (const id of walkUpstream(prompt, ids).order) {
     const node = prompt[id] as PromptNode;
     const def = registry.get(node.class_type) as NodeDefinition;
     let cacheable = true;
@@ -43,9 +37,9 @@ export async function computeSignatures(
     for (const name of Object.keys(node.inputs).sort()) {
       const value = node.inputs[name];
       if (isLink(value)) {
-        const upstream = await compute(String(value[0]));
-        cacheable &&= upstream.cacheable;
-        parts.push([name, upstream.key, value[1]]);
+        const upstream = result.get(String(value[0]));
+        cacheable &&= upstream?.cacheable ?? false;
+        parts.push([name, upstream?.key ?? null, value[1]]);
       } else {
         parts.push([name, value]);
       }
@@ -55,12 +49,11 @@ export async function computeSignatures(
       if (fp === null) cacheable = false;
       parts.push(fp ?? randomUUID());
     }
-    const key = createHash('sha256').update(JSON.stringify(parts)).digest('base64url');
-    const signature = { key, cacheable };
-    result.set(id, signature);
-    return signature;
-  };
-  for (const id of ids) await compute(id);
+    result.set(id, {
+      key: createHash('sha256').update(JSON.stringify(parts)).digest('base64url'),
+      cacheable,
+    });
+  }
   return result;
 }
 

@@ -2,6 +2,7 @@ import type { NodeDefinition, NodeEnv } from '../nodes/types';
 import type { NodeErrors, PromptErrorBody, PromptErrorItem } from './errors';
 import { promptError } from './errors';
 import { compareNodeIdsDesc, type PromptGraph, type PromptNode } from './prompt';
+import { walkUpstream } from './topo';
 import { checkLiteral, inputConfig, typesMatch } from './validate-input';
 
 export type Registry = ReadonlyMap<string, NodeDefinition>;
@@ -21,7 +22,8 @@ function isPlainObject(value: unknown): value is Record<string, unknown> {
 
 /** Structural checks ComfyUI does before input validation (first failure wins). */
 function checkStructure(raw: Record<string, unknown>, registry: Registry): PromptErrorBody | PromptGraph {
-  const prompt: PromptGraph = {};
+  // No prototype, so node ids such as "constructor" or "__proto__" are plain keys.
+  const prompt = Object.create(null) as PromptGraph;
   for (const [id, node] of Object.entries(raw)) {
     if (!isPlainObject(node) || typeof node.class_type !== 'string') {
       return promptError(
@@ -57,7 +59,6 @@ function exceptionError(type: string, details: string): PromptErrorItem {
 
 class Validator {
   readonly verdicts = new Map<string, NodeVerdict>();
-  private readonly visiting = new Set<string>();
 
   constructor(
     private readonly prompt: PromptGraph,
@@ -65,14 +66,17 @@ class Validator {
     private readonly env: NodeEnv,
   ) {}
 
-  async node(id: string): Promise<NodeVerdict> {
-    const known = this.verdicts.get(id);
-    if (known) return known;
-    this.visiting.add(id);
-    const verdict = await this.check(id);
-    this.visiting.delete(id);
-    this.verdicts.set(id, verdict);
-    return verdict;
+  private readonly walkState = new Map<string, 'open' | 'done'>();
+  private readonly backEdges = new Set<string>();
+
+  /** Validates `output` and everything it links to, dependencies first. */
+  async validate(output: string): Promise<NodeVerdict> {
+    const walk = walkUpstream(this.prompt, [output], this.walkState);
+    for (const edge of walk.backEdges) this.backEdges.add(edge);
+    for (const id of walk.order) {
+      if (!this.verdicts.has(id)) this.verdicts.set(id, await this.check(id));
+    }
+    return this.verdicts.get(output) as NodeVerdict;
   }
 
   private async check(id: string): Promise<NodeVerdict> {
@@ -123,7 +127,7 @@ class Validator {
       };
     }
     const sourceId = String(link[0]);
-    const source = this.prompt[sourceId];
+    const source = Object.hasOwn(this.prompt, sourceId) ? this.prompt[sourceId] : undefined;
     if (!source) return exceptionError('KeyError', `'${sourceId}'`);
     const sourceDef = this.registry.get(source.class_type) as NodeDefinition;
     const index = link[1];
@@ -151,7 +155,7 @@ class Validator {
         },
       };
     }
-    if (this.visiting.has(sourceId)) {
+    if (this.backEdges.has(`${id}->${sourceId}`)) {
       return {
         type: 'dependency_cycle',
         message: 'Dependency cycle detected',
@@ -159,8 +163,7 @@ class Validator {
         extra_info: { input_name: name, linked_node: link },
       };
     }
-    const upstream = await this.node(sourceId);
-    return upstream.valid ? null : 'upstream';
+    return this.verdicts.get(sourceId)?.valid === false ? 'upstream' : null;
   }
 
   private async custom(def: NodeDefinition, node: PromptNode): Promise<PromptErrorItem[]> {
@@ -179,13 +182,8 @@ class Validator {
   }
 
   /** Node ids feeding `id` (itself included), for dependent_outputs. */
-  upstreamOf(id: string, seen = new Set<string>()): Set<string> {
-    if (seen.has(id) || !this.prompt[id]) return seen;
-    seen.add(id);
-    for (const value of Object.values(this.prompt[id].inputs)) {
-      if (Array.isArray(value) && value.length === 2) this.upstreamOf(String(value[0]), seen);
-    }
-    return seen;
+  upstreamOf(id: string): string[] {
+    return walkUpstream(this.prompt, [id]).order;
   }
 }
 
@@ -228,7 +226,7 @@ export async function validatePrompt(
   const summaries: string[] = [];
   const nodeErrors: NodeErrors = {};
   for (const output of outputs) {
-    const verdict = await validator.node(output);
+    const verdict = await validator.validate(output);
     if (verdict.valid) {
       good.push(output);
       continue;

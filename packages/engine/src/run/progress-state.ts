@@ -11,9 +11,16 @@ interface NodeProgress {
   real_node_id: string;
 }
 
-/** ComfyUI's progress_state: a cumulative snapshot of every started node, re-sent on each change. */
+/** Finished nodes kept in each snapshot; older ones are dropped so huge prompts stay linear. */
+const MAX_FINISHED = 64;
+
+/**
+ * ComfyUI's progress_state: a cumulative snapshot of started nodes, re-sent on each change. Unlike
+ * ComfyUI it keeps only the latest finished nodes, so a 3000-node prompt does not send O(n²) data.
+ */
 export class ProgressState {
-  private readonly nodes: Record<string, NodeProgress> = {};
+  private readonly nodes = new Map<string, NodeProgress>();
+  private finished = 0;
 
   constructor(
     private readonly sink: EventSink,
@@ -22,7 +29,10 @@ export class ProgressState {
   ) {}
 
   update(nodeId: string, value: number, max: number, state: NodeProgress['state']): void {
-    this.nodes[nodeId] = {
+    if (this.nodes.get(nodeId)?.state === 'finished') this.finished--;
+    // Re-inserted so the map stays in order of last change.
+    this.nodes.delete(nodeId);
+    this.nodes.set(nodeId, {
       value,
       max,
       state,
@@ -31,12 +41,19 @@ export class ProgressState {
       display_node_id: nodeId,
       parent_node_id: null,
       real_node_id: nodeId,
-    };
-    this.sink.send(
-      'progress_state',
-      { prompt_id: this.promptId, nodes: this.nodes },
-      this.clientId,
-      'clientOrAll',
-    );
+    });
+    if (state === 'finished') this.finished++;
+    this.dropOldFinished();
+    const nodes = Object.fromEntries(this.nodes);
+    this.sink.send('progress_state', { prompt_id: this.promptId, nodes }, this.clientId, 'clientOrAll');
+  }
+
+  private dropOldFinished(): void {
+    for (const [id, node] of this.nodes) {
+      if (this.finished <= MAX_FINISHED) return;
+      if (node.state !== 'finished') continue;
+      this.nodes.delete(id);
+      this.finished--;
+    }
   }
 }

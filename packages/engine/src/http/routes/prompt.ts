@@ -35,6 +35,10 @@ export function promptRoutes(app: FastifyInstance, state: EngineState): void {
     if (state.queue.pendingCount >= state.limits.maxQueueLength) {
       return reply.code(503).send(promptError('queue_full', 'The queue is full; try again later', ''));
     }
+    if (isObject(body.prompt) && Object.keys(body.prompt).length > state.limits.maxPromptNodes) {
+      const detail = `${Object.keys(body.prompt).length} nodes; the limit is ${state.limits.maxPromptNodes}`;
+      return reply.code(400).send(promptError('prompt_too_large', 'The prompt has too many nodes', detail));
+    }
     const result = await validatePrompt(
       body.prompt,
       state.registry,
