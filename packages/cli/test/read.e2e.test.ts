@@ -2,6 +2,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { startServer } from '@flowscale/server';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from './helpers/cli';
 import { E2E_TIMEOUT, startTestServer, type TestServer } from './helpers/server';
@@ -45,6 +46,27 @@ describe('health, queue, workflows', { timeout: E2E_TIMEOUT }, () => {
     expect(parsed.url).toBe(server.url);
     expect(parsed.backends.length).toBeGreaterThan(0);
     for (const b of parsed.backends) expect(['idle', 'running']).toContain(b.status);
+  });
+
+  it('health exits 1 when no ComfyUI backend is reachable', async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'fs-cli-nobackend-'));
+    const port = await closedPort();
+    const lonely = await startServer({
+      port: 0,
+      dataDir,
+      apiKeys: ['test-key'],
+      comfyuiUrls: [`http://127.0.0.1:${port}`],
+      logLevel: 'error',
+    });
+    try {
+      const r = await cli(['health'], { FLOWSCALE_API_URL: lonely.url });
+      expect(r.code, r.stderr).toBe(1);
+      expect(r.stdout).toMatch(/unreachable/);
+      expect(r.stderr.trim()).toBe('error: no ComfyUI backend is reachable');
+    } finally {
+      await lonely.close();
+      rmSync(dataDir, { recursive: true, force: true });
+    }
   });
 
   it('queue shows each backend in --json and as a table', async () => {
