@@ -4,6 +4,8 @@ import type { EventSink, Scope } from '../run/events';
 
 export const FEATURES = { supports_preview_metadata: true, max_upload_size: 104857600 };
 
+const MAX_BUFFERED_BYTES = 16 * 1024 * 1024;
+
 interface Client {
   socket: WebSocket;
   sid: string;
@@ -85,7 +87,13 @@ export class SocketHub implements EventSink {
   }
 
   private write(socket: WebSocket, frame: string | Buffer): void {
-    if (socket.readyState === WebSocket.OPEN) socket.send(frame);
+    if (socket.readyState !== WebSocket.OPEN) return;
+    // A client that stopped reading would otherwise grow our send buffer without limit.
+    if (socket.bufferedAmount > MAX_BUFFERED_BYTES) {
+      socket.terminate();
+      return;
+    }
+    socket.send(frame);
   }
 
   closeAll(): void {
