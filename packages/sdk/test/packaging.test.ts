@@ -1,0 +1,69 @@
+import { execFile } from 'node:child_process';
+import { copyFileSync, cpSync, mkdirSync, mkdtempSync, readFileSync, symlinkSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { beforeAll, describe, expect, it } from 'vitest';
+
+const run = promisify(execFile);
+const BUILTIN_OR_WS = /(from |require\()"(node:)?(fs|path|stream|http|https|net|ws)"/;
+const root = join(import.meta.dirname, '..', '..', '..');
+const source = join(root, 'packages/sdk');
+// An install of the built package in a scratch project, so the repo's own dist (which other packages'
+// processes may be reading) is never rebuilt under them, and resolution works like a real install.
+const project = mkdtempSync(join(tmpdir(), 'flowscale-pack-'));
+const pkg = join(project, 'node_modules/flowscale');
+const node = (args: string[]) => run(process.execPath, args, { cwd: project }).then((r) => r.stdout.trim());
+
+describe('the built package (dual ESM + CJS with types)', () => {
+  beforeAll(async () => {
+    await run(join(root, 'node_modules/.bin/tsup'), ['--out-dir', join(pkg, 'dist')], { cwd: source });
+    copyFileSync(join(source, 'package.json'), join(pkg, 'package.json'));
+    mkdirSync(join(project, 'node_modules/@types'));
+    symlinkSync(join(root, 'node_modules/ws'), join(project, 'node_modules/ws'));
+    symlinkSync(join(root, 'node_modules/@types/node'), join(project, 'node_modules/@types/node'));
+    symlinkSync(join(root, 'node_modules/undici-types'), join(project, 'node_modules/undici-types'));
+    cpSync(join(import.meta.dirname, 'package-fixture'), project, { recursive: true });
+  }, 120_000);
+
+  it('require() and import work for both entries, and errors from both copies pass instanceof', async () => {
+    const script = `
+      import { createRequire } from 'node:module';
+      import * as esm from 'flowscale';
+      import * as esmNode from 'flowscale/node';
+      const require = createRequire(import.meta.url);
+      const cjs = require('flowscale');
+      const cjsNode = require('flowscale/node');
+      console.log(JSON.stringify({
+        esm: typeof esm.FlowscaleAPI, cjs: typeof cjs.FlowscaleAPI,
+        esmNode: typeof esmNode.fileFromPath, cjsNode: typeof cjsNode.WebSocket,
+        twoCopies: esm.FlowScaleError !== cjs.FlowScaleError,
+        crossInstanceof: new cjs.ValidationError('x') instanceof esm.FlowScaleError && new esm.TimeoutError('y') instanceof cjs.TimeoutError,
+      }));`;
+    const out = JSON.parse(await node(['--input-type=module', '-e', script]));
+    expect(out).toEqual({
+      esm: 'function',
+      cjs: 'function',
+      esmNode: 'function',
+      cjsNode: 'function',
+      twoCopies: true,
+      crossInstanceof: true,
+    });
+  });
+
+  it('TypeScript resolves the .d.ts and .d.cts declarations under node16 resolution', async () => {
+    const tsc = join(root, 'node_modules/.bin/tsc');
+    const result = await run(tsc, ['-p', join(project, 'tsconfig.json')], { cwd: project }).then(
+      () => '',
+      (e: { stdout: string }) => e.stdout,
+    );
+    expect(result).toBe('');
+  }, 90_000);
+
+  it('the core build imports no Node built-ins; only the node entry does', () => {
+    for (const file of ['dist/index.js', 'dist/index.cjs']) {
+      expect(readFileSync(join(pkg, file), 'utf8')).not.toMatch(BUILTIN_OR_WS);
+    }
+    expect(readFileSync(join(pkg, 'dist/node.js'), 'utf8')).toMatch(BUILTIN_OR_WS);
+  });
+});
