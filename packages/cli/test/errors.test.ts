@@ -1,6 +1,7 @@
 import { CommanderError } from 'commander';
 import { describe, expect, it } from 'vitest';
 import { defaultWorkflowName } from '../src/commands/deploy';
+import { describeType } from '../src/commands/workflows';
 import type { ResolvedConfig } from '../src/config';
 import { safeFileName } from '../src/download';
 import { toCliError } from '../src/errors';
@@ -109,5 +110,14 @@ describe('colorEnabled', () => {
     expect(colorEnabled({ write() {}, isTTY: true }, { NO_COLOR: '1', FORCE_COLOR: '1' })).toBe(false);
     expect(colorEnabled({ write() {} }, { FORCE_COLOR: '1' })).toBe(true);
     expect(colorEnabled({ write() {}, isTTY: true }, { TERM: 'dumb' })).toBe(false);
+  });
+});
+
+describe('describeType', () => {
+  it('shows limits and choices next to the type', () => {
+    expect(describeType({ name: 'a', type: 'integer', min: 1, max: 64 })).toBe('integer 1..64');
+    expect(describeType({ name: 'a', type: 'number', min: 0 })).toBe('number 0..');
+    expect(describeType({ name: 'a', type: 'string', choices: ['a', 'b'] })).toBe('string a|b');
+    expect(describeType({ name: 'a', type: 'image' })).toBe('image');
   });
 });

@@ -3,6 +3,13 @@ import { action, type ContextFactory } from '../program';
 import type { SchemaField } from '../schema';
 import { lookupWorkflow, parseIoMap } from '../workflow-lookup';
 
+/** The type with its limits, compact: `integer 1..64`, `string a|b`. */
+export function describeType(f: SchemaField): string {
+  if (f.choices && f.choices.length > 0) return `${f.type} ${f.choices.map(String).join('|')}`;
+  if (f.min !== undefined || f.max !== undefined) return `${f.type} ${f.min ?? ''}..${f.max ?? ''}`;
+  return f.type;
+}
+
 const describeDefault = (f: SchemaField): string =>
   f.default === undefined ? '' : JSON.stringify(f.default);
 
@@ -46,7 +53,7 @@ export function registerWorkflows(program: Command, context: ContextFactory): vo
           else
             out.table(w.input_schema, [
               { header: '  NAME', value: (f) => `  ${f.name}` },
-              { header: 'TYPE', value: (f) => f.type },
+              { header: 'TYPE', value: describeType },
               { header: 'REQUIRED', value: (f) => (f.required && f.default === undefined ? 'yes' : 'no') },
               { header: 'DEFAULT', value: describeDefault },
               ...(w.input_schema.some((f) => f.alias)
