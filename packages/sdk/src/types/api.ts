@@ -171,3 +171,22 @@ export interface RunEventMessage {
   event: string | undefined;
   data: RunEvent;
 }
+
+/** From the FlowScale docs' "TypeScript Support" section; kept so code that imports it still compiles. */
+export interface WorkflowResult {
+  id: string;
+  status: 'completed' | 'failed' | 'running';
+  images?: Array<{ url: string; width: number; height: number; format: string }>;
+  // biome-ignore lint/suspicious/noExplicitAny: the documented type is `any`; `unknown` would break user code
+  outputs?: { [key: string]: any };
+  metadata?: { executionTime: number; gpuType: string; cost: number };
+}
+
+/** From the FlowScale docs' "TypeScript Support" section; kept so code that imports it still compiles. */
+export interface ExecutionOptions {
+  timeout?: number;
+  webhookUrl?: string;
+  priority?: 'low' | 'normal' | 'high';
+  // biome-ignore lint/suspicious/noExplicitAny: as documented
+  metadata?: { [key: string]: any };
+}
