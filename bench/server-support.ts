@@ -86,10 +86,13 @@ export interface SpawnedService {
 
 /** Runs a TypeScript entry point as its own process (own event loop, own core) and waits for its URL. */
 export async function spawnService(entry: string, args: string[]): Promise<SpawnedService> {
+  return spawnServiceWith(['--conditions=source', '--import', 'tsx', entry, ...args]);
+}
+
+async function spawnServiceWith(nodeArgs: string[]): Promise<SpawnedService> {
+  const entry = nodeArgs.find((arg) => /\.(ts|mjs)$/.test(arg)) ?? 'process';
   const { spawn } = await import('node:child_process');
-  const child = spawn(process.execPath, ['--conditions=source', '--import', 'tsx', entry, ...args], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  const child = spawn(process.execPath, nodeArgs, { stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
   const url = await new Promise<string>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`${entry} did not start: ${output}`)), 60_000);
@@ -119,3 +122,51 @@ export async function spawnService(entry: string, args: string[]): Promise<Spawn
 
 export const ENGINE_BIN = 'packages/engine/src/bin.ts';
 export const SERVER_BIN = 'packages/server/src/bin.ts';
+
+/**
+ * Bundles the server's bin the way a release build would (workspace sources inlined, npm dependencies left
+ * to node_modules), so a measurement sees the server without the tsx dev loader.
+ */
+export async function buildServerBundle(): Promise<string> {
+  const esbuild = await import('esbuild');
+  const outfile = path.join(tempDir('bundle'), 'flowscale-server.mjs');
+  await esbuild.build({
+    entryPoints: ['packages/server/src/bin.ts'],
+    outfile,
+    bundle: true,
+    platform: 'node',
+    format: 'esm',
+    target: 'node20',
+    conditions: ['source'],
+    banner: {
+      js: "import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);",
+    },
+    plugins: [
+      {
+        name: 'npm-external',
+        setup(build) {
+          build.onResolve({ filter: /^[^./]/ }, (args) =>
+            args.path.startsWith('@flowscale/') ? undefined : { path: args.path, external: true },
+          );
+        },
+      },
+    ],
+    logLevel: 'error',
+  });
+  return outfile;
+}
+
+/** Like spawnService, for a plain .mjs file (no tsx), run from the repo root so node_modules resolve. */
+export async function spawnBundle(file: string, args: string[]): Promise<SpawnedService> {
+  const linked = path.join(process.cwd(), 'bench', `server-bundle-${process.pid}.tmp.mjs`);
+  fs.copyFileSync(file, linked);
+  const service = await spawnServiceWith([linked, ...args]);
+  const stop = service.stop;
+  return {
+    ...service,
+    stop: async () => {
+      await stop();
+      fs.rmSync(linked, { force: true });
+    },
+  };
+}

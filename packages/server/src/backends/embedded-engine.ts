@@ -1,13 +1,16 @@
 import path from 'node:path';
-import { startEngine } from '@flowscale/engine';
 
 export interface EmbeddedEngine {
   url: string;
   close(): Promise<void>;
 }
 
-/** Starts @flowscale/engine in-process on a free loopback port; the server then talks to it like any ComfyUI. */
+/**
+ * Starts @flowscale/engine in-process on a free loopback port; the server then talks to it like any ComfyUI.
+ * Imported lazily: with external backends configured, the engine (and its image library) is never loaded.
+ */
 export async function startEmbeddedEngine(dataDir: string, logLevel: string): Promise<EmbeddedEngine> {
+  const { startEngine } = await import('@flowscale/engine');
   const engine = await startEngine({
     host: '127.0.0.1',
     port: 0,
