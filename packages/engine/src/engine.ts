@@ -1,5 +1,6 @@
 import os from 'node:os';
 import path from 'node:path';
+import { type Logger, pino } from 'pino';
 import { defaultLimits, type EngineLimits } from './config/limits';
 import { prepareDataDirs, resolveDataDirs } from './data/data-dir';
 import { buildApp } from './http/app';
@@ -32,7 +33,7 @@ export interface RunningEngine {
   close(): Promise<void>;
 }
 
-function createState(dataDir: string, limits: EngineLimits): EngineState {
+function createState(dataDir: string, limits: EngineLimits, log: Logger): EngineState {
   const dirs = resolveDataDirs(dataDir);
   const queue = new PromptQueue();
   const hub = new SocketHub(() => queue.remaining());
@@ -48,7 +49,7 @@ function createState(dataDir: string, limits: EngineLimits): EngineState {
     history,
     events: hub,
     broadcastStatus: () => hub.broadcastStatus(),
-    log: { error: (obj, msg) => console.error(msg, obj) },
+    log,
   });
   return {
     dirs,
@@ -73,9 +74,10 @@ export async function startEngine(opts: EngineOptions = {}): Promise<RunningEngi
     opts.dataDir ?? path.join(os.tmpdir(), `flowscale-engine-${process.pid}-${Date.now()}`),
   );
   const limits = { ...defaultLimits, ...opts.limits };
-  const state = createState(dataDir, limits);
+  const log = pino({ level: opts.logLevel ?? 'warn' });
+  const state = createState(dataDir, limits, log);
   await prepareDataDirs(state.dirs);
-  const app = await buildApp(state, opts.logLevel ?? 'warn');
+  const app = await buildApp(state, log);
   const { wss, onUpgrade } = createUpgradeHandler(state.hub, state.worker);
   app.server.on('upgrade', onUpgrade);
   await app.listen({ host, port: opts.port ?? 0 });

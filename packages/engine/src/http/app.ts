@@ -1,24 +1,26 @@
 import multipart from '@fastify/multipart';
-import Fastify, { type FastifyInstance } from 'fastify';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import { sendEmpty } from './body';
 import { originAllowed } from './origin';
-import { fileRoutes } from './routes/files';
 import { historyRoutes } from './routes/history';
 import { infoRoutes } from './routes/info';
 import { promptRoutes } from './routes/prompt';
 import { queueRoutes } from './routes/queue';
+import { uploadRoutes } from './routes/upload';
+import { viewRoutes } from './routes/view';
 import type { EngineState } from './state';
 
 function routes(app: FastifyInstance, state: EngineState): void {
   promptRoutes(app, state);
   queueRoutes(app, state);
   historyRoutes(app, state);
-  fileRoutes(app, state);
+  viewRoutes(app, state);
+  uploadRoutes(app, state);
   infoRoutes(app, state);
 }
 
-export async function buildApp(state: EngineState, logLevel: string): Promise<FastifyInstance> {
-  const app = Fastify({ logger: { level: logLevel }, bodyLimit: state.limits.maxJsonBytes });
+export async function buildApp(state: EngineState, log: FastifyBaseLogger): Promise<FastifyInstance> {
+  const app = Fastify({ loggerInstance: log, bodyLimit: state.limits.maxJsonBytes });
   await app.register(multipart, { limits: { fileSize: state.limits.maxUploadBytes, files: 4, fields: 32 } });
   // Raw buffers for every other content type: routes parse JSON themselves, so malformed JSON gets a
   // clear 400 (ComfyUI reads the body as JSON whatever the Content-Type says, and answers a bare 500).

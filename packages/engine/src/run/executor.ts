@@ -10,6 +10,7 @@ import {
   type RunContext,
   type UiOutput,
 } from '../nodes/types';
+import { yieldToLoop } from '../tensor/image';
 import { describeValue } from '../tensor/types';
 import type { CachedOutput, OutputCache } from './cache';
 import type { EventSink } from './events';
@@ -91,6 +92,9 @@ export class PromptRun {
       const outcome = await this.runNode(id);
       if (outcome) return outcome;
       list.complete(id);
+      // Let sockets flush and requests (e.g. POST /interrupt) arrive between nodes, even when a long
+      // chain of fast, synchronous nodes would otherwise run in one go.
+      await yieldToLoop();
     }
     return { kind: 'success' };
   }

@@ -12,7 +12,7 @@ interface NodeProgress {
 }
 
 /** Finished nodes kept in each snapshot; older ones are dropped so huge prompts stay linear. */
-const MAX_FINISHED = 64;
+const MAX_FINISHED = 32;
 
 /**
  * ComfyUI's progress_state: a cumulative snapshot of started nodes, re-sent on each change. Unlike

@@ -144,5 +144,3 @@ export const previewImage: NodeDefinition = {
     return { outputs: [], ui: { images } };
   },
 };
-
-export { makeImage };

@@ -1,92 +1,14 @@
 import { createHash } from 'node:crypto';
-import { mkdir, readFile, realpath, stat, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { MultipartFile } from '@fastify/multipart';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import sharp from 'sharp';
 import { type FolderType, isFolderType } from '../../data/data-dir';
-import { isInside, joinInside, splitAnnotation } from '../../data/safe-path';
+import { joinInside } from '../../data/safe-path';
 import { sendError } from '../body';
 import type { EngineState } from '../state';
-
-const CONTENT_TYPES: Record<string, string> = {
-  '.png': 'image/png',
-  '.jpg': 'image/jpeg',
-  '.jpeg': 'image/jpeg',
-  '.webp': 'image/webp',
-  '.avif': 'image/avif',
-  '.gif': 'image/gif',
-  '.txt': 'text/plain; charset=utf-8',
-  '.json': 'application/json',
-};
-
-function contentType(file: string): string {
-  return CONTENT_TYPES[path.extname(file).toLowerCase()] ?? 'application/octet-stream';
-}
-
-/** Resolves /view's parameters like ComfyUI, plus a symlink check ComfyUI lacks. */
-async function resolveView(state: EngineState, query: Record<string, string | undefined>) {
-  const raw = query.filename;
-  if (!raw) return { status: 404, message: 'filename is required' } as const;
-  const { name, type: annotated } = splitAnnotation(raw);
-  if (!name || name.startsWith('/') || name.includes('..')) {
-    return { status: 400, message: 'filename must not be absolute or contain ".."' } as const;
-  }
-  const type = annotated ?? query.type ?? 'output';
-  if (!isFolderType(type))
-    return { status: 400, message: 'type must be one of input, output, temp' } as const;
-  const root = state.dirs[type];
-  const folder = query.subfolder ? joinInside(root, query.subfolder) : root;
-  if (!folder) return { status: 403, message: 'subfolder escapes the folder' } as const;
-  const file = path.join(folder, path.basename(name));
-  const real = await realpath(file).catch(() => null);
-  const realRoot = await realpath(root).catch(() => root);
-  if (
-    !real ||
-    !(await stat(real)
-      .then((s) => s.isFile())
-      .catch(() => false))
-  ) {
-    return { status: 404, message: 'file not found' } as const;
-  }
-  if (!isInside(realRoot, real)) return { status: 403, message: 'file links outside the folder' } as const;
-  return { status: 200, file: real, name: path.basename(name) } as const;
-}
-
-async function renderVariant(file: string, query: Record<string, string | undefined>) {
-  const data = await readFile(file);
-  if (query.preview) {
-    const [format, q] = query.preview.split(';');
-    const quality = Number(q) > 0 ? Math.min(100, Number(q)) : 90;
-    if (format === 'webp')
-      return { data: await sharp(data).webp({ quality }).toBuffer(), type: 'image/webp' };
-    if (format === 'jpeg')
-      return { data: await sharp(data).jpeg({ quality }).toBuffer(), type: 'image/jpeg' };
-  }
-  if (query.channel === 'rgb')
-    return { data: await sharp(data).removeAlpha().png().toBuffer(), type: 'image/png' };
-  if (query.channel === 'a') {
-    const alpha = await sharp(data).ensureAlpha().extractChannel(3).png().toBuffer();
-    return { data: alpha, type: 'image/png' };
-  }
-  return { data, type: contentType(file) };
-}
-
-async function view(state: EngineState, req: FastifyRequest, reply: FastifyReply) {
-  const query = req.query as Record<string, string | undefined>;
-  const found = await resolveView(state, query);
-  if (found.status !== 200) return sendError(reply, found.status, 'view_failed', found.message);
-  try {
-    const out = await renderVariant(found.file, query);
-    return reply
-      .type(out.type)
-      .header('Content-Disposition', `filename="${found.name.replace(/"/g, '')}"`)
-      .header('X-Content-Type-Options', 'nosniff')
-      .send(out.data);
-  } catch {
-    return sendError(reply, 400, 'view_failed', 'the file is not an image that can be previewed');
-  }
-}
+import { resolveView } from './view';
 
 interface UploadForm {
   file?: { filename: string; data: Buffer };
@@ -200,8 +122,7 @@ async function upload(state: EngineState, req: FastifyRequest, reply: FastifyRep
   return { name, subfolder, type };
 }
 
-export function fileRoutes(app: FastifyInstance, state: EngineState): void {
-  app.get('/view', (req, reply) => view(state, req, reply));
+export function uploadRoutes(app: FastifyInstance, state: EngineState): void {
   app.post('/upload/image', (req, reply) => upload(state, req, reply));
   app.post('/upload/mask', (req, reply) => upload(state, req, reply, true));
 }
