@@ -86,6 +86,19 @@ export interface BuildInputsOptions {
   cwd: string;
   /** Injected for unit tests; defaults to fs.readFile. */
   readFile?: (path: string) => Promise<Uint8Array>;
+  /** Reads all of stdin, for `name=@-`. */
+  readStdin?: () => Promise<Uint8Array>;
+}
+
+/** Piped bytes have no file name; recognise the common image formats by their first bytes. */
+export function sniffImageType(bytes: Uint8Array): { type: string; ext: string } | undefined {
+  const starts = (...sig: number[]) => sig.every((b, i) => bytes[i] === b);
+  if (starts(0x89, 0x50, 0x4e, 0x47)) return { type: 'image/png', ext: 'png' };
+  if (starts(0xff, 0xd8, 0xff)) return { type: 'image/jpeg', ext: 'jpg' };
+  if (starts(0x47, 0x49, 0x46, 0x38)) return { type: 'image/gif', ext: 'gif' };
+  if (starts(0x52, 0x49, 0x46, 0x46) && bytes[8] === 0x57 && bytes[9] === 0x45)
+    return { type: 'image/webp', ext: 'webp' };
+  return undefined;
 }
 
 /**
@@ -107,6 +120,7 @@ export async function buildInputs(
   for (const f of schema) byName.set(f.name, f);
   const names = [...byName.keys()];
   const out: Record<string, InputValue> = {};
+  let stdinUsed = false;
 
   for (const { key, raw } of flags) {
     const field = byName.get(key);
@@ -123,19 +137,32 @@ export async function buildInputs(
 
     if (fromFile) {
       const rel = raw.slice(1);
-      if (!rel) throw usageError(`input "${key}": expected a file path after @`);
-      const path = resolve(opts.cwd, rel);
+      if (!rel) throw usageError(`input "${key}": expected a file path after @ (or @- for stdin)`);
       let bytes: Uint8Array;
-      try {
-        bytes = await read(path);
-      } catch (err) {
-        const code = (err as NodeJS.ErrnoException).code;
-        const why =
-          code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'is a directory' : 'cannot read it';
-        throw usageError(`input "${key}": ${why}: ${rel}`);
+      let file: { name: string; type: string };
+      if (rel === '-') {
+        if (stdinUsed || !opts.readStdin)
+          throw usageError(`input "${key}": only one input can read stdin (@-)`);
+        stdinUsed = true;
+        bytes = await opts.readStdin();
+        const sniffed = sniffImageType(bytes);
+        file = sniffed
+          ? { name: `stdin.${sniffed.ext}`, type: sniffed.type }
+          : { name: 'stdin', type: 'application/octet-stream' };
+      } else {
+        const path = resolve(opts.cwd, rel);
+        try {
+          bytes = await read(path);
+        } catch (err) {
+          const code = (err as NodeJS.ErrnoException).code;
+          const why =
+            code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'is a directory' : 'cannot read it';
+          throw usageError(`input "${key}": ${why}: ${rel}`);
+        }
+        file = { name: basename(path), type: mimeFor(path) };
       }
       if (isFile) {
-        out[field.name] = new File([new Uint8Array(bytes)], basename(path), { type: mimeFor(path) });
+        out[field.name] = new File([new Uint8Array(bytes)], file.name, { type: file.type });
         continue;
       }
       const coerced = coerceScalar(field, new TextDecoder().decode(bytes));

@@ -85,6 +85,29 @@ describe('buildInputs', () => {
     expect(await file.text()).toBe('PNGDATA');
   });
 
+  it('reads @- from stdin once, sniffing piped images', async () => {
+    const png = new Uint8Array([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 1, 2]);
+    const viaStdin = (bytes: Uint8Array) => async () => bytes;
+    const img = await buildInputs(parseInputFlags(['image_5=@-']), schema, 'demo', {
+      cwd: '/w',
+      readFile,
+      readStdin: viaStdin(png),
+    });
+    expect([(img.image_5 as File).name, (img.image_5 as File).type]).toEqual(['stdin.png', 'image/png']);
+    const text = await buildInputs(parseInputFlags(['prompt_1=@-', 'image_5=x']), schema, 'demo', {
+      cwd: '/w',
+      readStdin: viaStdin(new TextEncoder().encode('piped')),
+    });
+    expect(text.prompt_1).toBe('piped');
+    const twice = await failure(
+      buildInputs(parseInputFlags(['prompt_1=@-', 'image_5=@-']), schema, 'demo', {
+        cwd: '/w',
+        readStdin: viaStdin(png),
+      }),
+    );
+    expect(twice.message).toBe('input "image_5": only one input can read stdin (@-)');
+  });
+
   it('keeps a literal leading @ with @@, and passes plain strings for file inputs through', async () => {
     const inputs = await build(['prompt_1=@@handle', 'image_5=https://example.com/x.png']);
     expect(inputs).toEqual({ prompt_1: '@handle', image_5: 'https://example.com/x.png' });

@@ -76,6 +76,26 @@ describe('flowscale run', { timeout: E2E_TIMEOUT }, () => {
     expect([data[0], data[1], data[2]]).toEqual([245, 155, 55]);
   });
 
+  it('reads an input from stdin with @-', async () => {
+    const child = spawnCli(['run', 'invert-image', '-i', 'image_1=@-', '--out', 'piped', '--json'], {
+      cwd: server.work,
+      env: server.env,
+    });
+    const png = await sharp({
+      create: { width: 3, height: 2, channels: 3, background: { r: 0, g: 50, b: 255 } },
+    })
+      .png()
+      .toBuffer();
+    child.stdin!.end(png);
+    const r = await collect(child);
+    expect(r.code, r.stderr).toBe(0);
+    const { data, info } = await sharp(JSON.parse(r.stdout).outputs[0].path)
+      .removeAlpha()
+      .raw()
+      .toBuffer({ resolveWithObject: true });
+    expect([info.width, info.height, data[0], data[1], data[2]]).toEqual([3, 2, 255, 205, 0]);
+  });
+
   it('rejects a missing @file, an unknown input and a mistyped value before submitting (exit 2)', async () => {
     const missing = await cli(['run', 'invert-image', '-i', 'image_1=@nope.png']);
     expect(missing.code).toBe(2);

@@ -17,6 +17,13 @@ interface RunOptions {
   timeout?: number;
 }
 
+async function readAll(stream: NodeJS.ReadableStream | undefined): Promise<Uint8Array> {
+  const chunks: Uint8Array[] = [];
+  if (stream)
+    for await (const chunk of stream) chunks.push(typeof chunk === 'string' ? Buffer.from(chunk) : chunk);
+  return Buffer.concat(chunks);
+}
+
 const collect = (value: string, previous: string[]): string[] => [...previous, value];
 
 export const parseSeconds = (value: string): number => {
@@ -75,7 +82,12 @@ export function registerRun(program: Command, context: ContextFactory): void {
     .command('run')
     .description('run a workflow, show its progress and download its outputs')
     .argument('<workflow>', 'workflow id or name')
-    .option('-i, --input <name=value>', 'an input; repeatable. name=@path reads a file', collect, [])
+    .option(
+      '-i, --input <name=value>',
+      'an input; repeatable. name=@path reads a file, name=@- stdin',
+      collect,
+      [],
+    )
     .option('-g, --group <group>', 'group id to file the run under')
     .option('-o, --out <dir>', 'directory to download outputs into', '.')
     .option('--no-wait', 'print the run id and return without waiting')
@@ -91,6 +103,7 @@ export function registerRun(program: Command, context: ContextFactory): void {
         const wf = await lookupWorkflow(ctx, workflow);
         const inputs = await buildInputs(parseInputFlags(opts.input), wf.input_schema, wf.name, {
           cwd: ctx.io.cwd,
+          readStdin: () => readAll(ctx.io.stdin),
         });
         const { data: submitted } = await client.executeWorkflow(wf.id, inputs, opts.group);
         const runId = submitted.run_id;
