@@ -129,6 +129,24 @@ describe('execution', () => {
       expect((await history(engine, next.prompt_id)).status.status_str).toBe('success');
     });
 
+    it('takes effect before the next node of a long chain of fast nodes (cooperative, between nodes)', async () => {
+      ws.clear();
+      const chain: Record<string, unknown> = {
+        '0': { class_type: 'EmptyImage', inputs: { width: 64, height: 64, batch_size: 1, color: 0 } },
+      };
+      for (let i = 1; i <= 2000; i++)
+        chain[i] = { class_type: 'ImageInvert', inputs: { image: [String(i - 1), 0] } };
+      chain.out = { class_type: 'PreviewImage', inputs: { images: ['2000', 0] } };
+      const { body } = await post({ prompt: chain });
+      await ws.waitFor((m) => m.type === 'executing' && m.data.node === '1');
+      await postJson(`${engine.url}/interrupt`, {});
+      await ws.done(body.prompt_id, 20_000);
+      const interrupted = ws.events.find((m) => m.type === 'execution_interrupted')?.data;
+      expect(interrupted?.node_type).toBe('ImageInvert');
+      expect((interrupted?.executed as string[]).length).toBeLessThan(2000);
+      expect(ws.events.some((m) => m.type === 'executed')).toBe(false);
+    });
+
     it('discards an interrupt sent while idle', async () => {
       await fetch(`${engine.url}/interrupt`, { method: 'POST' });
       const { prompt_id } = await runPrompt(engine, ws, delay(0.05));
@@ -339,8 +357,8 @@ describe('execution', () => {
       anonymous.close();
     });
 
-    it('answers feature_flags and broadcasts GetImageSize text frames to every socket', async () => {
-      const other = await WsClient.connect(engine.url);
+    it('answers feature_flags and broadcasts GetImageSize text frames to every socket (also on /api/ws)', async () => {
+      const other = await WsClient.connect(`${engine.url}/api`);
       other.socket.send(JSON.stringify({ type: 'feature_flags', data: { supports_preview_metadata: true } }));
       await other.waitFor((m) => m.type === 'feature_flags');
       await runPrompt(engine, ws, {
