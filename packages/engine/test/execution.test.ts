@@ -143,7 +143,7 @@ describe('execution', () => {
       await ws.done(body.prompt_id, 20_000);
       const interrupted = ws.events.find((m) => m.type === 'execution_interrupted')?.data;
       expect(interrupted?.node_type).toBe('ImageInvert');
-      expect((interrupted?.executed as string[]).length).toBeLessThan(2000);
+      expect((interrupted!.executed as string[]).length).toBeLessThan(2000);
       expect(ws.events.some((m) => m.type === 'executed')).toBe(false);
     });
 
