@@ -30,9 +30,17 @@ describe('createProgram / runCli in-process', () => {
     expect(await runCli(['keys', '--help'], h.io)).toBe(0);
     expect(h.out.stdout).toMatch(/create \[options\] <name>/);
     expect(h.out.stdout).toContain('--api-key'); // global options are shown on subcommands
+    const r = harness();
+    expect(await runCli(['run', '--help'], r.io)).toBe(0);
+    expect(r.out.stdout).toContain('--no-wait');
   });
 
   it('turns commander usage errors into one line and exit 2', async () => {
+    for (const args of [['run'], ['health', '--nope'], ['runs', '--page', '0'], ['output']]) {
+      const u = harness();
+      expect(await runCli(args, u.io), args.join(' ')).toBe(2);
+      expect(u.out.stderr.trimEnd().split('\n'), args.join(' ')).toHaveLength(1);
+    }
     const h = harness();
     expect(await runCli(['wokflows'], h.io)).toBe(2);
     expect(h.out.stderr).toBe("error: unknown command 'wokflows' (Did you mean workflows?) (see --help)\n");
