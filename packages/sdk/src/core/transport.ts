@@ -124,10 +124,12 @@ export class Transport {
     }
   }
 
-  url(path: string, query: Query = {}): string {
+  url(path: string, query?: Query): string {
+    const url = this.config.baseUrl + path;
+    if (!query) return url;
     const defined = Object.entries(query).filter(([, v]) => v != null) as string[][];
     const qs = new URLSearchParams(defined).toString();
-    return this.config.baseUrl + path + (qs && `?${qs}`);
+    return url + (qs && `?${qs}`);
   }
 
   #headers(call: Call): Record<string, string> {
