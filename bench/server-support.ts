@@ -86,7 +86,11 @@ export interface SpawnedService {
 
 /** Runs a TypeScript entry point as its own process (own event loop, own core) and waits for its URL. */
 export async function spawnService(entry: string, args: string[]): Promise<SpawnedService> {
-  return spawnServiceWith(['--conditions=source', '--import', 'tsx', entry, ...args]);
+  // FS_BENCH_PROFILE=<dir> writes a CPU profile of the server process there.
+  const profileDir = process.env.FS_BENCH_PROFILE;
+  const profile =
+    profileDir && entry.includes('server') ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : [];
+  return spawnServiceWith([...profile, '--conditions=source', '--import', 'tsx', entry, ...args]);
 }
 
 async function spawnServiceWith(nodeArgs: string[]): Promise<SpawnedService> {

@@ -3,6 +3,8 @@ import type { ComfyGraph } from '../workflows/types';
 import type { ComfyFileRef, ComfyHistoryEntry, ComfyPromptRejection, ComfyQueue } from './comfy-types';
 
 const REQUEST_TIMEOUT_MS = 30_000;
+/** Requests in flight per backend; more only opens more sockets to a server that works one prompt at a time. */
+const MAX_CONCURRENT_REQUESTS = 16;
 const UPLOAD_TIMEOUT_MS = 30 * 60_000;
 
 /** The backend refused the prompt (HTTP 400): the graph, as patched, is not valid there. */
@@ -48,6 +50,8 @@ function describeRejection(rejection: ComfyPromptRejection): string {
 /** HTTP side of the ComfyUI protocol (see comfyui-protocol.md). Works against ComfyUI and the embedded engine. */
 export class ComfyClient {
   readonly baseUrl: string;
+  #inFlight = 0;
+  readonly #waiting: Array<() => void> = [];
 
   constructor(baseUrl: string) {
     this.baseUrl = baseUrl.replace(/\/+$/, '');
@@ -133,12 +137,19 @@ export class ComfyClient {
   }
 
   async #fetch(path: string, init: RequestInit = {}, timeoutMs = REQUEST_TIMEOUT_MS): Promise<Response> {
+    if (this.#inFlight >= MAX_CONCURRENT_REQUESTS)
+      await new Promise<void>((resolve) => this.#waiting.push(resolve));
+    this.#inFlight++;
     try {
       return await fetch(`${this.baseUrl}${path}`, { ...init, signal: AbortSignal.timeout(timeoutMs) });
     } catch (error) {
       throw new BackendUnavailableError(`${this.baseUrl} unreachable (${(error as Error).message})`, {
         cause: error,
       });
+    } finally {
+      // Headers are in; the body may still stream, which no longer needs a slot.
+      this.#inFlight--;
+      this.#waiting.shift()?.();
     }
   }
 

@@ -28,6 +28,17 @@ import type {
   WorkflowRecord,
 } from './types';
 
+interface PendingAppend {
+  runId: string;
+  type: string;
+  data: Record<string, unknown>;
+  patch: RunPatch;
+  resolve: (event: RunEvent) => void;
+  reject: (error: unknown) => void;
+}
+
+const SEQ_CACHE_LIMIT = 10_000;
+
 interface HotStatements {
   insertRun: BetterSqlite3.Statement;
   getRun: BetterSqlite3.Statement;
@@ -194,6 +205,9 @@ export class SqliteStorage implements Storage {
   readonly #sqlite: BetterSqlite3.Database;
   readonly #hot: HotStatements;
   readonly #updates = new Map<string, BetterSqlite3.Statement>();
+  /** Last event seq per run; this process is the only writer, so it never goes stale. */
+  readonly #lastSeq = new Map<string, number>();
+  #pendingAppends: PendingAppend[] = [];
 
   private constructor(db: Kysely<Database>, sqlite: BetterSqlite3.Database) {
     this.#db = db;
@@ -301,21 +315,51 @@ export class SqliteStorage implements Storage {
     statement.run({ ...row, id });
   }
 
-  async appendEvent(
+  /**
+   * Appends are batched: every append requested in one event-loop turn is committed in one transaction
+   * (one WAL commit instead of one per event), then each caller's promise resolves in request order.
+   */
+  appendEvent(
     runId: string,
     type: string,
     data: Record<string, unknown>,
     patch: RunPatch,
   ): Promise<RunEvent> {
-    return this.#sqlite.transaction((): RunEvent => {
-      const last = this.#hot.lastSeq.get(runId) as { seq: number | null } | undefined;
-      const seq = Number(last?.seq ?? 0) + 1;
-      const ts = new Date().toISOString();
-      const event: RunEvent = { runId, seq, type, ts, data: { ...data, seq, run_id: runId, type, ts } };
-      this.#hot.insertEvent.run({ run_id: runId, seq, type, ts, data_json: JSON.stringify(event.data) });
-      this.#updateRunNow(runId, toPatchRow(patch, ts));
-      return event;
-    })();
+    return new Promise<RunEvent>((resolve, reject) => {
+      this.#pendingAppends.push({ runId, type, data, patch, resolve, reject });
+      if (this.#pendingAppends.length === 1) setImmediate(() => this.#flushAppends());
+    });
+  }
+
+  #flushAppends(): void {
+    const batch = this.#pendingAppends;
+    this.#pendingAppends = [];
+    let events: RunEvent[];
+    try {
+      events = this.#sqlite.transaction(() => batch.map((append) => this.#appendNow(append)))();
+    } catch (error) {
+      this.#lastSeq.clear();
+      for (const append of batch) append.reject(error);
+      return;
+    }
+    batch.forEach((append, index) => append.resolve(events[index] as RunEvent));
+  }
+
+  #appendNow({ runId, type, data, patch }: PendingAppend): RunEvent {
+    let last = this.#lastSeq.get(runId);
+    if (last === undefined) {
+      const row = this.#hot.lastSeq.get(runId) as { seq: number | null } | undefined;
+      last = Number(row?.seq ?? 0);
+    }
+    const seq = last + 1;
+    if (this.#lastSeq.size >= SEQ_CACHE_LIMIT)
+      this.#lastSeq.delete(this.#lastSeq.keys().next().value as string);
+    this.#lastSeq.set(runId, seq);
+    const ts = new Date().toISOString();
+    const event: RunEvent = { runId, seq, type, ts, data: { ...data, seq, run_id: runId, type, ts } };
+    this.#hot.insertEvent.run({ run_id: runId, seq, type, ts, data_json: JSON.stringify(event.data) });
+    this.#updateRunNow(runId, toPatchRow(patch, ts));
+    return event;
   }
 
   async listEvents(runId: string, fromSeq: number): Promise<RunEvent[]> {
