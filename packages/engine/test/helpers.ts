@@ -59,6 +59,11 @@ export class WsClient {
     );
   }
 
+  /** Messages without the greeting, progress_state included. */
+  get withProgressState(): WsMessage[] {
+    return this.messages.filter((m) => !(m.type === 'status' && 'sid' in m.data));
+  }
+
   async waitFor(predicate: (m: WsMessage) => boolean, timeoutMs = 15_000): Promise<WsMessage> {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
@@ -104,6 +109,10 @@ export function describe(m: WsMessage): string {
       return `executed:${d.node}`;
     case 'execution_cached':
       return `execution_cached:[${(d.nodes as string[]).join(',')}]`;
+    case 'progress_state':
+      return `progress_state:${Object.entries(d.nodes as Record<string, { state: string }>)
+        .map(([id, n]) => `${id}${n.state[0]}`)
+        .join(',')}`;
     case 'execution_error':
     case 'execution_interrupted':
       return `${m.type}:${d.node_id}`;

@@ -67,6 +67,11 @@ describe('replay of transcript-success (fresh run, cached re-run, partial change
     expect(anon.events.map(describeMessage)).toEqual(socketSequence(records, 'anon'));
   });
 
+  it('sends the same progress_state snapshots, in the same places, as the capture', () => {
+    expect(a.withProgressState.map(describeMessage)).toEqual(socketSequence(records, 'A', true));
+    expect(anon.withProgressState.map(describeMessage)).toEqual(socketSequence(records, 'anon', true));
+  });
+
   it('re-sends cached UI outputs with the same file names', () => {
     const executed = a.events.filter((m) => m.type === 'executed' && m.data.node === '3');
     const names = executed.map((m) =>

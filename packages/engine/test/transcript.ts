@@ -29,9 +29,14 @@ export function httpRecords(records: TranscriptRecord[], method: string, path: s
 }
 
 /** What one socket received in the capture, described the same way as our own messages. */
-export function socketSequence(records: TranscriptRecord[], socket: string): string[] {
+export function socketSequence(
+  records: TranscriptRecord[],
+  socket: string,
+  withProgressState = false,
+): string[] {
   return records
-    .filter((r): r is WsRecord => r.kind === 'ws' && r.ws === socket && r.msg.type !== 'progress_state')
+    .filter((r): r is WsRecord => r.kind === 'ws' && r.ws === socket)
+    .filter((r) => withProgressState || r.msg.type !== 'progress_state')
     .filter((r) => !(r.msg.type === 'status' && 'sid' in r.msg.data))
     .map((r) => describeMessage(r.msg));
 }

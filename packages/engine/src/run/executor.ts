@@ -120,8 +120,8 @@ export class PromptRun {
     }
     this.store(id, result);
     this.executed.push(id);
-    this.progress.update(id, 1, 1, 'finished');
     if (result.ui) this.showUi(id, result.ui);
+    this.progress.update(id, 1, 1, 'finished');
     return null;
   }
 

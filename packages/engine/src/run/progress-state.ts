@@ -30,8 +30,7 @@ export class ProgressState {
 
   update(nodeId: string, value: number, max: number, state: NodeProgress['state']): void {
     if (this.nodes.get(nodeId)?.state === 'finished') this.finished--;
-    // Re-inserted so the map stays in order of last change.
-    this.nodes.delete(nodeId);
+    // Map keeps the order in which nodes started, as ComfyUI's dict does.
     this.nodes.set(nodeId, {
       value,
       max,
