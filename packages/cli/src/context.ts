@@ -1,5 +1,5 @@
 import { FlowscaleAPI } from 'flowscale';
-import { type ResolvedConfig, resolveConfig } from './config';
+import { describeSource, type ResolvedConfig, resolveConfig } from './config';
 import { CliError, ExitCode } from './exit-codes';
 import type { CliIO } from './io';
 import { Output } from './output';
@@ -18,6 +18,14 @@ export interface CommandContext {
   client(): FlowscaleAPI;
 }
 
+const isHttpUrl = (value: string): boolean => {
+  try {
+    return ['http:', 'https:'].includes(new URL(value).protocol);
+  } catch {
+    return false;
+  }
+};
+
 export function createContext(io: CliIO, globals: GlobalOptions): CommandContext {
   const config = resolveConfig({ apiKey: globals.apiKey, apiUrl: globals.apiUrl }, io.env, io.cwd);
   const out = new Output(io.stdout, io.stderr, globals.json === true, io.env);
@@ -31,6 +39,13 @@ export function createContext(io: CliIO, globals: GlobalOptions): CommandContext
         throw new CliError(
           'no API key: set FLOWSCALE_API_KEY (or pass --api-key, or put FLOWSCALE_API_KEY in ./.env)',
           ExitCode.auth,
+        );
+      }
+      if (!isHttpUrl(config.apiUrl)) {
+        const from = describeSource(config.sources.apiUrl, 'FLOWSCALE_API_URL', '--api-url');
+        throw new CliError(
+          `"${config.apiUrl}" from ${from} is not an http(s) URL; use e.g. http://127.0.0.1:8787`,
+          ExitCode.usage,
         );
       }
       // One attempt per call: a CLI user would rather see a fast, clear error than wait through retries.

@@ -55,6 +55,14 @@ describe('createProgram / runCli in-process', () => {
     expect(JSON.parse(j.out.stderr)).toMatchObject({ exit_code: 2 });
   });
 
+  it('refuses a server URL without http(s), naming where it came from', async () => {
+    const h = harness({ FLOWSCALE_API_KEY: 'k', FLOWSCALE_API_URL: 'localhost:8787' });
+    expect(await runCli(['health'], h.io)).toBe(2);
+    expect(h.out.stderr).toBe(
+      'error: "localhost:8787" from the FLOWSCALE_API_URL environment variable is not an http(s) URL; use e.g. http://127.0.0.1:8787\n',
+    );
+  });
+
   it('asks for a key before calling the server', async () => {
     const h = harness();
     expect(await runCli(['health'], h.io)).toBe(3);
