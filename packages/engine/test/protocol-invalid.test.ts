@@ -79,6 +79,7 @@ describe('replay of transcript-invalid-prompts', () => {
 
   it('sends nothing on the socket for rejected prompts, and runs the valid part of partly valid ones', () => {
     expect(a.events.map(describeMessage)).toEqual(socketSequence(records, 'A'));
+    expect(a.withProgressState.map(describeMessage)).toEqual(socketSequence(records, 'A', true));
   });
 
   it('stays up after all of it', async () => {

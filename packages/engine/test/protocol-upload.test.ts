@@ -120,6 +120,7 @@ describe('replay of transcript-upload (uploads, then workflows reading them)', (
     await upload(engine.url, { name: 'probe.png', data: blue }, { overwrite: '1' });
     await runPrompt(engine, a, workflow);
     expect(a.events.map(describeMessage)).toEqual(socketSequence(records, 'A'));
+    expect(a.withProgressState.map(describeMessage)).toEqual(socketSequence(records, 'A', true));
     const saved = a.events.filter((m) => m.type === 'executed' && m.data.node === '5');
     expect(
       saved.map((m) => (m.data.output as { images: { filename: string }[] }).images[0]?.filename),
