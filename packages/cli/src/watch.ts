@@ -78,7 +78,8 @@ export async function watchRun(
     if (stop.signal.aborted || prompting) return;
     opts.onPause();
     const stdin = ctx.io.stdin;
-    if (stdin?.isTTY) {
+    // Ask only if a person can both see the question (stderr) and answer it (stdin).
+    if (stdin?.isTTY && ctx.io.stderr.isTTY) {
       prompting = true;
       const answer = await ask(stdin, ctx.io.stderr, `Cancel run ${runId} on the server? [y/N] `);
       prompting = false;
