@@ -22,7 +22,16 @@ const ISSUER = 'flowscale-example-backend';
 const AUDIENCE = 'flowscale-example-page';
 
 /** Browsers may run these and nothing else (the admin API and other teams' run lists stay closed). */
-const OPERATIONS: Operation[] = ['health', 'workflows', 'run', 'getRun', 'cancel', 'output', 'events'];
+const OPERATIONS: Operation[] = [
+  'health',
+  'workflows',
+  'run',
+  'getRun',
+  'cancel',
+  'output',
+  'download',
+  'events',
+];
 
 export function createBackend(options: BackendOptions): express.Express {
   const secret = new TextEncoder().encode(options.jwtSecret);

@@ -11,7 +11,7 @@ import { startServer } from '@flowscale/server';
 import { type Browser, chromium, type Page } from 'playwright-core';
 import sharp from 'sharp';
 import { build } from 'vite';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const screenshotTarget = fileURLToPath(
@@ -73,20 +73,53 @@ afterAll(async () => {
 interface Seen {
   url: string;
   headers: Record<string, string>;
-  body: Buffer | null;
+  body: string | null;
 }
 
-/** Records every request the page makes, with all headers and the body. */
-function recordRequests(page: Page): () => Promise<Seen[]> {
+/**
+ * Records every request the page makes, with all headers and the body. Chromium does not report
+ * Blob-backed bodies (the SDK's multipart uploads) to the automation protocol, so the page's fetch
+ * is also wrapped to capture each body it is given, byte for byte (latin1 keeps bytes 1:1).
+ */
+async function recordRequests(page: Page): Promise<() => Promise<Seen[]>> {
+  await page.addInitScript(() => {
+    const w = window as unknown as { __bodies: Array<{ url: string; body: Promise<string> }> };
+    w.__bodies = [];
+    const original = window.fetch.bind(window);
+    window.fetch = (input, init) => {
+      const body = init?.body;
+      if (body) {
+        w.__bodies.push({
+          url: new URL(input instanceof Request ? input.url : String(input), location.href).href,
+          // Byte-for-char (a browser's "latin1" TextDecoder is really windows-1252).
+          body: new Response(body)
+            .arrayBuffer()
+            .then((b) => Array.from(new Uint8Array(b), (c) => String.fromCharCode(c)).join('')),
+        });
+      }
+      return original(input, init);
+    };
+  });
   const pending: Array<Promise<Seen>> = [];
   page.on('request', (request) => {
     pending.push(
-      request
-        .allHeaders()
-        .then((headers) => ({ url: request.url(), headers, body: request.postDataBuffer() })),
+      request.allHeaders().then((headers) => ({
+        url: request.url(),
+        headers,
+        body: request.postDataBuffer()?.toString('latin1') ?? null,
+      })),
     );
   });
-  return () => Promise.all(pending);
+  return async () => {
+    const fromFetch = await page.evaluate(() =>
+      Promise.all(
+        (window as unknown as { __bodies: Array<{ url: string; body: Promise<string> }> }).__bodies.map(
+          async ({ url, body }) => ({ url, headers: {}, body: await body }),
+        ),
+      ),
+    );
+    return [...(await Promise.all(pending)), ...fromFetch];
+  };
 }
 
 /** Records every status and progress value the run panel shows, from inside the page. */
@@ -110,13 +143,14 @@ async function signIn(page: Page) {
   await page.goto(backendUrl);
   await page.getByLabel('Password').fill('demo');
   await page.getByRole('button', { name: 'Sign in' }).click();
-  await page.getByLabel('Workflow').waitFor();
+  await page.locator('select[name="workflow"]').waitFor();
 }
 
 describe('the example page, in Chromium, through the backend proxy', () => {
   it('signs in, uploads an image to invert-image, shows live progress and the output', async () => {
     const page = await browser.newPage({ viewport: { width: 1100, height: 760 } });
-    const requests = recordRequests(page);
+    onTestFinished(() => page.close());
+    const requests = await recordRequests(page);
     const width = 96;
     const height = 64;
     const raw = Buffer.alloc(width * height * 3);
@@ -133,10 +167,10 @@ describe('the example page, in Chromium, through the backend proxy', () => {
       .toBuffer();
 
     await signIn(page);
-    const options = await page.getByLabel('Workflow').locator('option').allTextContents();
+    const options = await page.locator('select[name="workflow"]').locator('option').allTextContents();
     // The proxy's allow-list decides what the page can see.
     expect(options.sort()).toEqual(['blur-image', 'invert-image', 'slow-delay', 'text-echo']);
-    await page.getByLabel('Workflow').selectOption({ label: 'invert-image' });
+    await page.locator('select[name="workflow"]').selectOption({ label: 'invert-image' });
     await page.locator('input[type="file"][name="image_1"]').setInputFiles({
       name: 'gradient.png',
       mimeType: 'image/png',
@@ -165,6 +199,12 @@ describe('the example page, in Chromium, through the backend proxy', () => {
     const pixels = await sharp(Buffer.from(shown)).removeAlpha().raw().toBuffer();
     expect(pixels.every((v, i) => v === 255 - raw[i]!)).toBe(true);
 
+    // Let the progress bar's width transition finish before the picture.
+    await page.waitForFunction(() => {
+      const fill = document.querySelector('.bar > div');
+      const track = fill?.parentElement;
+      return !!fill && !!track && track.clientWidth - fill.getBoundingClientRect().width < 1;
+    });
     const shot = join(tmp, 'screenshot.png');
     await page.screenshot({ path: shot, fullPage: true });
     if (process.env.UPDATE_SCREENSHOT) await copyFile(shot, screenshotTarget);
@@ -172,7 +212,10 @@ describe('the example page, in Chromium, through the backend proxy', () => {
     // The browser only ever talked to the backend, and never with the API key.
     const seen = await requests();
     expect(seen.length).toBeGreaterThan(5);
-    expect(seen.some((r) => r.url.includes('/api/v1/runs?workflow_id=') && r.body?.includes(png))).toBe(true);
+    const uploaded = png.toString('latin1');
+    expect(seen.some((r) => r.url.includes('/api/v1/runs?workflow_id=') && r.body?.includes(uploaded))).toBe(
+      true,
+    );
     for (const request of seen) {
       if (!request.url.startsWith('blob:'))
         expect(request.url.startsWith(backendUrl), request.url).toBe(true);
@@ -181,13 +224,13 @@ describe('the example page, in Chromium, through the backend proxy', () => {
       expect(Object.keys(request.headers)).not.toContain('x-api-key');
       expect(request.body?.includes(apiKey) ?? false, request.url).toBe(false);
     }
-    await page.close();
   }, 90_000);
 
   it('resumes a running run after a reload', async () => {
     const page = await browser.newPage();
+    onTestFinished(() => page.close());
     await signIn(page);
-    await page.getByLabel('Workflow').selectOption({ label: 'slow-delay' });
+    await page.locator('select[name="workflow"]').selectOption({ label: 'slow-delay' });
     await page.getByLabel(/value_4/).fill('3');
     await page.getByRole('button', { name: 'Run' }).click();
     await page.locator('[data-testid="run"][data-status="running"]').waitFor({ timeout: 20_000 });
@@ -200,6 +243,5 @@ describe('the example page, in Chromium, through the backend proxy', () => {
     expect(page.url()).toBe(runUrl);
     await page.locator('[data-testid="run"][data-status="completed"]').waitFor({ timeout: 20_000 });
     await expect(page.getByTestId('output-text').textContent()).resolves.toMatch(/from FlowScale|\S/);
-    await page.close();
   }, 60_000);
 });
