@@ -21,8 +21,6 @@ export interface ServerOptions {
   ssePingMs?: number;
   /** How often in-flight prompts are reconciled with their backend's /queue and /history, in ms. */
   reconcileIntervalMs?: number;
-  /** Allow image inputs given as URLs to private or loopback addresses. */
-  allowPrivateUrls?: boolean;
 }
 
 export interface ServerConfig {
@@ -41,7 +39,6 @@ export interface ServerConfig {
   downloadUrlTtlSeconds: number;
   ssePingMs: number;
   reconcileIntervalMs: number;
-  allowPrivateUrls: boolean;
 }
 
 const GiB = 1024 * 1024 * 1024;
@@ -87,6 +84,5 @@ export function resolveConfig(
       options.downloadUrlTtlSeconds ?? intFromEnv(env.FLOWSCALE_DOWNLOAD_URL_TTL_SECONDS) ?? 3600,
     ssePingMs: options.ssePingMs ?? 15_000,
     reconcileIntervalMs: options.reconcileIntervalMs ?? 1000,
-    allowPrivateUrls: options.allowPrivateUrls ?? env.FLOWSCALE_ALLOW_PRIVATE_URLS === 'true',
   };
 }

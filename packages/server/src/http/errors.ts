@@ -30,7 +30,6 @@ export const IdempotencyConflict = createError(
   409,
 );
 export const RunAlreadyFinished = createError('RUN_ALREADY_FINISHED', 'Run %s is already %s', 409);
-export const NoBackendAvailable = createError('NO_BACKEND_AVAILABLE', '%s', 503);
 
 const InvalidInputsBase = createError('INVALID_INPUTS', '%s', 422);
 const InvalidWorkflowBase = createError('INVALID_WORKFLOW', '%s', 422);
