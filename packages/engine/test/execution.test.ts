@@ -1,4 +1,4 @@
-import { readdir, readFile } from 'node:fs/promises';
+import { readdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readPngText } from '../src/index';
@@ -230,6 +230,17 @@ describe('execution', () => {
       expect(JSON.parse(text.prompt as string)).toEqual(entry.prompt[2]);
       expect(text.workflow).toBe('{"note": "ui graph"}');
       expect(text.other).toBe('"\\u00fc"');
+    });
+
+    it('never overwrites a file that appeared in output/ behind its back (counters continue past it)', async () => {
+      await runPrompt(engine, ws, solid(0x010101, 'counted/x'));
+      const folder = path.join(engine.dataDir, 'output', 'counted');
+      await writeFile(path.join(folder, 'x_00002_.png'), 'not mine');
+      const { prompt_id } = await runPrompt(engine, ws, solid(0x020202, 'counted/x'));
+      expect((await history(engine, prompt_id)).outputs['2']).toEqual({
+        images: [{ filename: 'x_00003_.png', subfolder: 'counted', type: 'output' }],
+      });
+      expect(await readFile(path.join(folder, 'x_00002_.png'), 'utf8')).toBe('not mine');
     });
 
     it('FSSaveImage writes png/jpg/webp/avif; FSSaveText and FSSaveInteger write counted .txt files', async () => {

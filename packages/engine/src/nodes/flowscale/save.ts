@@ -1,8 +1,6 @@
-import { writeFile } from 'node:fs/promises';
-import path from 'node:path';
 import type { ImageBatch } from '../../tensor/types';
 import { type ImageFormat, saveImages } from '../shared/save-images';
-import { counterName, saveTarget } from '../shared/save-path';
+import { saveTarget, writeCounted } from '../shared/save-path';
 import type { NodeDefinition, RunContext } from '../types';
 import { FS, LABEL, PREFIX } from './common';
 
@@ -44,8 +42,7 @@ export const fsSaveImage: NodeDefinition = {
 
 async function saveText(text: string, prefix: string, ctx: RunContext) {
   const target = await saveTarget(ctx.dirs.output, prefix);
-  const filename = counterName(target.filename, target.counter, 'txt');
-  await writeFile(path.join(target.folder, filename), text, 'utf8');
+  const filename = await writeCounted(target, 'txt', text);
   return { text: [text], files: [{ filename, subfolder: target.subfolder, type: 'output' }] };
 }
 

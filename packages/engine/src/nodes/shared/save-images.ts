@@ -1,12 +1,10 @@
-import { writeFile } from 'node:fs/promises';
-import path from 'node:path';
 import type { Sharp } from 'sharp';
 import { rawSharp } from '../../tensor/image';
 import type { ImageBatch } from '../../tensor/types';
 import type { RunContext } from '../types';
 import { addPngText } from './png-text';
 import { pyJsonDumps } from './py-json';
-import { counterName, saveTarget } from './save-path';
+import { saveTarget, writeCounted } from './save-path';
 
 export type ImageFormat = 'png' | 'jpg' | 'jpeg' | 'webp' | 'avif';
 
@@ -57,11 +55,9 @@ export async function saveImages(
 ): Promise<SavedFile[]> {
   const target = await saveTarget(opts.root, opts.prefix, images.width, images.height);
   const saved: SavedFile[] = [];
-  let counter = target.counter;
   for (const frame of images.frames) {
     const data = await encode(rawSharp(frame, images.width, images.height), opts, ctx);
-    const filename = counterName(target.filename, counter++, opts.format);
-    await writeFile(path.join(target.folder, filename), data);
+    const filename = await writeCounted(target, opts.format, data);
     saved.push({ filename, subfolder: target.subfolder, type: opts.type });
   }
   return saved;

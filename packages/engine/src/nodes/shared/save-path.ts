@@ -1,4 +1,4 @@
-import { mkdir, readdir } from 'node:fs/promises';
+import { mkdir, readdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { isInside } from '../../data/safe-path';
 import { NodeError } from '../types';
@@ -26,7 +26,7 @@ function expandVars(prefix: string, width: number, height: number): string {
 }
 
 /** The counter after the highest existing `<name>_<digits>_...` file, like folder_paths.get_save_image_path. */
-async function nextCounter(folder: string, filename: string): Promise<number> {
+async function scanCounter(folder: string, filename: string): Promise<number> {
   let names: string[];
   try {
     names = await readdir(folder);
@@ -62,4 +62,37 @@ export async function saveTarget(root: string, prefix: string, width = 0, height
 
 export function counterName(filename: string, counter: number, ext: string): string {
   return `${filename}_${String(counter).padStart(5, '0')}_.${ext}`;
+}
+
+/**
+ * Last counter used per folder and name, so a save does not list a folder of thousands of outputs
+ * every time. Files are created exclusively, so a stale entry can never overwrite anything.
+ */
+const lastCounters = new Map<string, number>();
+const MAX_TRACKED_NAMES = 10_000;
+
+const counterKey = (folder: string, filename: string) => `${folder}\0${filename}`;
+
+async function nextCounter(folder: string, filename: string): Promise<number> {
+  const known = lastCounters.get(counterKey(folder, filename));
+  return known === undefined ? scanCounter(folder, filename) : known + 1;
+}
+
+/** Writes `data` as the target's next counted file and advances the target; returns the file name. */
+export async function writeCounted(target: SaveTarget, ext: string, data: Buffer | string): Promise<string> {
+  for (let attempt = 0; ; attempt++) {
+    const filename = counterName(target.filename, target.counter, ext);
+    try {
+      await writeFile(path.join(target.folder, filename), data, { flag: 'wx' });
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST' || attempt >= 3) throw err;
+      // Someone else wrote this name: fall back to ComfyUI's full scan.
+      target.counter = Math.max(target.counter + 1, await scanCounter(target.folder, target.filename));
+      continue;
+    }
+    if (lastCounters.size >= MAX_TRACKED_NAMES) lastCounters.clear();
+    lastCounters.set(counterKey(target.folder, target.filename), target.counter);
+    target.counter++;
+    return filename;
+  }
 }
