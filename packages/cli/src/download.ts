@@ -1,5 +1,9 @@
-import { mkdir, writeFile } from 'node:fs/promises';
+import { createWriteStream } from 'node:fs';
+import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
 import { basename, extname, join, resolve } from 'node:path';
+import { Readable, Transform } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import type { ReadableStream as WebReadableStream } from 'node:stream/web';
 import type { CommandContext } from './context';
 import { CliError, ExitCode } from './exit-codes';
 
@@ -65,13 +69,28 @@ export async function saveOutput(ctx: CommandContext, name: string, dir: string)
   if (!data.download_url) throw new CliError(`output "${name}" has neither a download URL nor content`);
   // The download URL is signed and needs no API key: a plain fetch of bytes, not an API call.
   const response = await fetch(data.download_url);
-  if (!response.ok) {
+  if (!response.ok || !response.body) {
     throw new CliError(`downloading output "${name}" failed: HTTP ${response.status}`, ExitCode.generic);
   }
-  const bytes = new Uint8Array(await response.arrayBuffer());
   let file = safeFileName(name, false);
   if (extname(file) === '') file += extensionFor(data.download_url, response.headers.get('content-type'));
   const path = join(target, file);
-  await writeFile(path, bytes);
-  return { filename: name, path, size: bytes.byteLength, kind: 'file' };
+  // Streamed, since outputs can be videos; written under a temporary name so an interrupted download
+  // never leaves a truncated file that looks complete.
+  const partial = `${path}.part`;
+  let size = 0;
+  const counter = new Transform({
+    transform(chunk: Buffer, _enc, done) {
+      size += chunk.byteLength;
+      done(null, chunk);
+    },
+  });
+  try {
+    await pipeline(Readable.fromWeb(response.body as WebReadableStream), counter, createWriteStream(partial));
+    await rename(partial, path);
+  } catch (err) {
+    await rm(partial, { force: true });
+    throw err;
+  }
+  return { filename: name, path, size, kind: 'file' };
 }

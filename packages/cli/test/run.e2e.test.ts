@@ -1,6 +1,6 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cliCommand, collect, runCli, spawnCli, waitForStderr } from './helpers/cli';
@@ -57,6 +57,7 @@ describe('flowscale run', { timeout: E2E_TIMEOUT }, () => {
     const { path, size } = result.outputs[0];
     const bytes = readFileSync(path);
     expect(bytes.byteLength).toBe(size);
+    expect(readdirSync(join(server.work, 'solid'))).toEqual([basename(path)]); // no leftover .part file
     const meta = await sharp(bytes).metadata();
     expect([meta.format, meta.width, meta.height]).toEqual(['png', 24, 24]);
     const { data } = await sharp(bytes).removeAlpha().raw().toBuffer({ resolveWithObject: true });
