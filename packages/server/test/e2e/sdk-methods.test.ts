@@ -1,5 +1,6 @@
 import { FlowScaleError } from 'flowscale';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import WebSocket from 'ws';
 import { sdkClient, startTestServer, type TestServer, waitFor } from '../support/harness';
 import { solidPng } from '../support/png';
 
@@ -172,6 +173,46 @@ describe('SDK against the server', () => {
       );
     } finally {
       disconnect();
+    }
+  });
+
+  it('a retried executeWorkflow with the same Idempotency-Key returns the same run', async () => {
+    const idempotencyKey = `retry-${Date.now()}`;
+    const first = await server.api.executeWorkflow('text-echo', { default_value_1: 'once' }, undefined, {
+      idempotencyKey,
+    });
+    const retry = await server.api.executeWorkflow('text-echo', { default_value_1: 'once' }, undefined, {
+      idempotencyKey,
+    });
+    expect(retry.data.run_id).toBe(first.data.run_id);
+    const runs = await server.api.getRuns(undefined, { pageSize: 100 });
+    expect(runs.data.runs.filter((run) => run._id === first.data.run_id)).toHaveLength(1);
+  });
+
+  it('WebSocket: browsers authenticate with the flowscale.key.<key> subprotocol; bad keys never upgrade', async () => {
+    const wsUrl = `${server.url.replace(/^http/, 'ws')}/api/v1/ws`;
+    const browserLike = new WebSocket(wsUrl, ['flowscale', `flowscale.key.${server.key}`]);
+    await new Promise((resolve, reject) => {
+      browserLike.once('open', resolve);
+      browserLike.once('error', reject);
+    });
+    expect(browserLike.protocol).toBe('flowscale');
+    browserLike.send('not json');
+    const reply = await new Promise<string>((resolve) =>
+      browserLike.once('message', (data) => resolve(String(data))),
+    );
+    expect(JSON.parse(reply)).toMatchObject({ type: 'error' });
+    browserLike.close();
+
+    for (const protocols of [['flowscale', 'flowscale.key.wrong'], ['flowscale']]) {
+      const refused = new WebSocket(wsUrl, protocols);
+      refused.on('error', () => undefined); // the refused handshake also surfaces as an error event
+      const status = await new Promise<number>((resolve) => {
+        refused.once('unexpected-response', (_request, response) => resolve(response.statusCode ?? 0));
+        refused.once('open', () => resolve(101));
+      });
+      expect(status).toBe(401);
+      refused.terminate();
     }
   });
 
