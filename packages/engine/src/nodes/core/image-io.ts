@@ -4,7 +4,7 @@ import type { ImageBatch } from '../../tensor/types';
 import { inputFileExists, inputFileHash, resolveInputFile } from '../shared/input-file';
 import { loadImageAndMask } from '../shared/load-image';
 import { saveImages } from '../shared/save-images';
-import { type NodeDefinition, NodeError } from '../types';
+import { type Inputs, type NodeDefinition, type NodeEnv, NodeError, type RunContext } from '../types';
 
 const SIZE = { min: 1, max: 16384, step: 1 } as const;
 
@@ -64,7 +64,7 @@ export const loadImageBehaviour = {
   ) {
     return inputFileHash(env.dirs, String(inputs.image));
   },
-  async run(inputs: Record<string, unknown>, ctx: Parameters<NodeDefinition['run']>[1]) {
+  async run(inputs: Inputs, ctx: RunContext) {
     const file = resolveInputFile(ctx.dirs, String(inputs.image));
     if (!file) throw new NodeError(`Invalid image file: ${String(inputs.image)}`);
     return { outputs: await loadImageAndMask(file, ctx.limits) };
