@@ -51,17 +51,11 @@ export const emptyImage: NodeDefinition = {
 /** Shared by LoadImage and FSLoadImage: existence check, content-hash fingerprint, RGB + mask outputs. */
 export const loadImageBehaviour = {
   validatedInputs: ['image'],
-  async validate(
-    inputs: Record<string, unknown>,
-    env: Parameters<NonNullable<NodeDefinition['validate']>>[1],
-  ) {
+  async validate(inputs: Inputs, env: NodeEnv) {
     const name = inputs.image as string;
     return (await inputFileExists(env.dirs, name)) ? true : `Invalid image file: ${name}`;
   },
-  fingerprint(
-    inputs: Record<string, unknown>,
-    env: Parameters<NonNullable<NodeDefinition['fingerprint']>>[1],
-  ) {
+  fingerprint(inputs: Inputs, env: NodeEnv) {
     return inputFileHash(env.dirs, String(inputs.image));
   },
   async run(inputs: Inputs, ctx: RunContext) {
