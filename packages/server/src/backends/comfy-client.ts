@@ -1,4 +1,6 @@
-import { openAsBlob } from 'node:fs';
+import { randomUUID } from 'node:crypto';
+import fs from 'node:fs';
+import http from 'node:http';
 import type { ComfyGraph } from '../workflows/types';
 import type { ComfyFileRef, ComfyHistoryEntry, ComfyPromptRejection, ComfyQueue } from './comfy-types';
 
@@ -102,16 +104,63 @@ export class ComfyClient {
     await response.arrayBuffer();
   }
 
-  /** Streams a file from disk to `/upload/image`; returns the name the backend chose. */
+  /**
+   * Streams a file from disk to `/upload/image`; returns the name the backend chose. Written with node:http
+   * and a file stream so a multi-gigabyte input costs a few 64 KiB buffers, not a Blob pipeline.
+   */
   async uploadImage(filePath: string, name: string, contentType: string): Promise<string> {
-    const form = new FormData();
-    const blob = await openAsBlob(filePath, { type: contentType });
-    form.append('image', blob, name);
-    form.append('overwrite', 'true');
-    const response = await this.#fetch('/upload/image', { method: 'POST', body: form }, UPLOAD_TIMEOUT_MS);
-    await this.#expectOk(response, 'POST /upload/image');
-    const body = (await response.json()) as { name: string; subfolder?: string };
-    return body.subfolder ? `${body.subfolder}/${body.name}` : body.name;
+    const { size } = await fs.promises.stat(filePath);
+    const boundary = `----flowscale${randomUUID().replaceAll('-', '')}`;
+    const head = Buffer.from(
+      `--${boundary}\r\nContent-Disposition: form-data; name="overwrite"\r\n\r\ntrue\r\n` +
+        `--${boundary}\r\nContent-Disposition: form-data; name="image"; filename="${name}"\r\n` +
+        `Content-Type: ${contentType}\r\n\r\n`,
+    );
+    const tail = Buffer.from(`\r\n--${boundary}--\r\n`);
+    const url = new URL(`${this.baseUrl}/upload/image`);
+    const { status, body } = await new Promise<{ status: number; body: string }>((resolve, reject) => {
+      const request = http.request(
+        {
+          host: url.hostname,
+          port: url.port,
+          path: url.pathname,
+          method: 'POST',
+          timeout: UPLOAD_TIMEOUT_MS,
+          headers: {
+            'content-type': `multipart/form-data; boundary=${boundary}`,
+            'content-length': head.length + size + tail.length,
+          },
+        },
+        (response) => {
+          let text = '';
+          response.setEncoding('utf8');
+          response.on('data', (chunk: string) => (text += chunk.slice(0, 10_000)));
+          response.on('end', () => resolve({ status: response.statusCode ?? 0, body: text }));
+          response.on('error', reject);
+        },
+      );
+      request.on('timeout', () => request.destroy(new Error('upload timed out')));
+      request.on('error', (error) =>
+        reject(
+          new BackendUnavailableError(`${this.baseUrl} unreachable (${error.message})`, { cause: error }),
+        ),
+      );
+      request.write(head);
+      const file = fs.createReadStream(filePath);
+      file.on('error', (error) => request.destroy(error));
+      file.on('end', () => request.end(tail));
+      file.pipe(request, { end: false });
+    });
+    const what = 'POST /upload/image';
+    if (status >= 400 && status < 500) {
+      throw new BackendRejectedError(
+        `${what} on ${this.baseUrl} answered ${status} ${body.slice(0, 200)}`.trim(),
+        status,
+      );
+    }
+    if (status !== 200) throw new BackendUnavailableError(`${what} on ${this.baseUrl} answered ${status}`);
+    const uploaded = JSON.parse(body) as { name: string; subfolder?: string };
+    return uploaded.subfolder ? `${uploaded.subfolder}/${uploaded.name}` : uploaded.name;
   }
 
   /** Opens a produced file; the caller consumes the body. */
