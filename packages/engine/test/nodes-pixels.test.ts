@@ -103,6 +103,17 @@ describe('image sources', () => {
     expect([noAlpha.width, noAlpha.height, Math.max(...(noAlpha.frames[0] as Float32Array))]).toEqual([
       64, 64, 0,
     ]);
+    const twoFrames = Buffer.alloc(2 * 2 * 2 * 3);
+    for (let i = 0; i < 4; i++) twoFrames[i * 3] = 255;
+    for (let i = 4; i < 8; i++) twoFrames[i * 3 + 2] = 255;
+    const raw = { width: 2, height: 4, channels: 3 as const, pageHeight: 2 };
+    await sharp(twoFrames, { raw }).gif().toFile(path.join(input, 'anim.gif'));
+    const [anim] = (await run(loadImage, { image: 'anim.gif' })) as [ImageBatch];
+    expect([anim.width, anim.height, anim.frames.length]).toEqual([2, 2, 2]);
+    expect([
+      ...(anim.frames[0] as Buffer).subarray(0, 3),
+      ...(anim.frames[1] as Buffer).subarray(0, 3),
+    ]).toEqual([255, 0, 0, 0, 0, 255]);
     const [red] = (await run(loadImageMask, { image: 'solid.png', channel: 'blue' })) as [MaskBatch];
     expect(red.frames[0]?.[0]).toBeCloseTo(3 / 255, 5);
   });

@@ -25,9 +25,10 @@ export const loadImageMask: NodeDefinition = {
     const img = await readRgba(file, ctx.limits);
     // ComfyUI converts to RGBA first, so every channel exists; alpha is inverted (1 = transparent).
     const c = { red: 0, green: 1, blue: 2, alpha: 3 }[inputs.channel as (typeof LOAD_CHANNELS)[number]] ?? 3;
+    const rgba = img.frames[0] as Buffer;
     const mask = new Float32Array(img.width * img.height);
     for (let i = 0; i < mask.length; i++) {
-      const v = (img.rgba[i * 4 + c] as number) / 255;
+      const v = (rgba[i * 4 + c] as number) / 255;
       mask[i] = c === 3 ? 1 - v : v;
     }
     return { outputs: [makeMask(img.width, img.height, [mask])] };

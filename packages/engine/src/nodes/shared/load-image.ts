@@ -9,47 +9,69 @@ export interface LoadedRgba {
   width: number;
   height: number;
   hasAlpha: boolean;
-  /** RGBA, 8 bits per channel, EXIF orientation applied. */
-  rgba: Buffer;
+  /** RGBA frames, 8 bits per channel, EXIF orientation applied. */
+  frames: Buffer[];
 }
 
-export async function readRgba(file: string, limits: EngineLimits): Promise<LoadedRgba> {
+/** Reads an image file; with `allFrames`, every frame of an animated GIF/WebP/TIFF (as LoadImage does). */
+export async function readRgba(file: string, limits: EngineLimits, allFrames = false): Promise<LoadedRgba> {
   try {
-    const image = sharp(file, { limitInputPixels: limits.maxImagePixels, failOn: 'none' }).rotate();
-    const meta = await image.metadata();
+    const meta = await sharp(file).metadata();
+    const pages = allFrames && (meta.pages ?? 1) > 1 ? (meta.pages as number) : 1;
+    const image = sharp(file, {
+      limitInputPixels: pages > 1 ? limits.maxBatchPixels : limits.maxImagePixels,
+      failOn: 'none',
+      pages: pages > 1 ? -1 : 1,
+    }).rotate();
     const { data, info } = await image
       .toColourspace('srgb')
       .ensureAlpha()
       .raw({ depth: 'uchar' })
       .toBuffer({ resolveWithObject: true });
-    assertPixels(limits, info.width, info.height);
-    return { width: info.width, height: info.height, hasAlpha: meta.hasAlpha === true, rgba: data };
+    const count = pages;
+    const height = info.height / count;
+    assertPixels(limits, info.width, height, count);
+    const frameBytes = info.width * height * 4;
+    const frames = Array.from({ length: count }, (_, i) =>
+      data.subarray(i * frameBytes, (i + 1) * frameBytes),
+    );
+    return { width: info.width, height, hasAlpha: meta.hasAlpha === true, frames };
   } catch (err) {
     const message = err instanceof Error ? err.message : String(err);
     throw new NodeError(`Cannot load image: ${message}`);
   }
 }
 
-function splitRgba(src: LoadedRgba): { rgb: Buffer; alpha: Buffer } {
-  const n = src.width * src.height;
+function splitRgba(rgba: Buffer, n: number): { rgb: Buffer; alpha: Buffer } {
   const rgb = Buffer.allocUnsafe(n * 3);
   const alpha = Buffer.allocUnsafe(n);
   for (let i = 0; i < n; i++) {
-    rgb[i * 3] = src.rgba[i * 4] as number;
-    rgb[i * 3 + 1] = src.rgba[i * 4 + 1] as number;
-    rgb[i * 3 + 2] = src.rgba[i * 4 + 2] as number;
-    alpha[i] = src.rgba[i * 4 + 3] as number;
+    rgb[i * 3] = rgba[i * 4] as number;
+    rgb[i * 3 + 1] = rgba[i * 4 + 1] as number;
+    rgb[i * 3 + 2] = rgba[i * 4 + 2] as number;
+    alpha[i] = rgba[i * 4 + 3] as number;
   }
   return { rgb, alpha };
 }
 
-/** LoadImage: RGB image plus MASK = 1 - alpha, or a 64x64 zero mask when there is no alpha (as ComfyUI). */
+/**
+ * LoadImage: RGB frames plus MASK = 1 - alpha per frame, or one 64x64 zero mask when the file has no
+ * alpha (as ComfyUI does).
+ */
 export async function loadImageAndMask(file: string, limits: EngineLimits): Promise<[ImageBatch, MaskBatch]> {
-  const loaded = await readRgba(file, limits);
-  const { rgb, alpha } = splitRgba(loaded);
-  const image = makeImage(loaded.width, loaded.height, [rgb]);
+  const loaded = await readRgba(file, limits, true);
+  const n = loaded.width * loaded.height;
+  const split = loaded.frames.map((f) => splitRgba(f, n));
+  const image = makeImage(
+    loaded.width,
+    loaded.height,
+    split.map((f) => f.rgb),
+  );
   if (!loaded.hasAlpha) return [image, makeMask(64, 64, [new Float32Array(64 * 64)])];
-  const mask = new Float32Array(alpha.length);
-  for (let i = 0; i < alpha.length; i++) mask[i] = 1 - (alpha[i] as number) / 255;
-  return [image, makeMask(loaded.width, loaded.height, [mask])];
+  const masks = split.map(({ alpha }) => {
+    const mask = new Float32Array(n);
+    for (let i = 0; i < n; i++) mask[i] = 1 - (alpha[i] as number) / 255;
+    return mask;
+  });
+  return [image, makeMask(loaded.width, loaded.height, masks)];
 }
