@@ -176,6 +176,23 @@ describe('flowscale run', { timeout: E2E_TIMEOUT }, () => {
     expect(unknownRun.code).toBe(4);
   });
 
+  it('runs watch follows a run started with --no-wait and downloads its output', async () => {
+    const r = await cli(['run', 'slow-delay', '-i', 'value_4=1.5', '--no-wait']);
+    const runId = r.stdout.trim();
+    const w = await cli(['runs', 'watch', runId, '--out', 'watched']);
+    expect(w.code, w.stderr).toBe(0);
+    expect(w.stderr).toContain(`slow-delay run ${runId}`);
+    expect(w.stderr).toMatch(/running node 2 \(FSDelay\)/);
+    const [file] = readdirSync(join(server.work, 'watched'));
+    expect(readFileSync(join(server.work, 'watched', file!), 'utf8')).toBe('done');
+
+    // Watching a finished run replays its events and downloads again; an unknown run is exit 4.
+    const again = await cli(['runs', 'watch', runId, '--out', 'watched-again', '--json']);
+    expect(again.code, again.stderr).toBe(0);
+    expect(JSON.parse(again.stdout)).toMatchObject({ run_id: runId, status: 'completed' });
+    expect((await cli(['runs', 'watch', 'no-such-run'])).code).toBe(4);
+  });
+
   it('paginates runs', async () => {
     const page2 = await cli(['runs', '--page', '2', '--page-size', '1', '--json']);
     expect(page2.code).toBe(0);

@@ -1,8 +1,10 @@
 import { type Command, InvalidArgumentError } from 'commander';
 import type { CommandContext } from '../context';
+import { followRun } from '../follow';
 import { action, type ContextFactory } from '../program';
 import { failureMessage } from '../progress';
 import { paintStatus } from './health';
+import { parseSeconds } from './run';
 
 const positiveInt = (value: string): number => {
   const n = Number(value);
@@ -93,6 +95,26 @@ export function registerRuns(program: Command, context: ContextFactory): void {
             for (const o of run.outputs)
               out.line(`  ${o.filename}${o.content_type ? `  ${out.color.dim(o.content_type)}` : ''}`);
           }
+        });
+      }),
+    );
+
+  runs
+    .command('watch')
+    .description("follow a run's progress (from its start) and download its outputs when it completes")
+    .argument('<run-id>')
+    .option('-o, --out <dir>', 'directory to download outputs into', '.')
+    .option('--timeout <seconds>', 'stop waiting after this long (exit 6; the run keeps going)', parseSeconds)
+    .action(
+      action(context, async (ctx, runId: string, opts: { out: string; timeout?: number }) => {
+        const [{ data: run }, names] = await Promise.all([ctx.client().getRun(runId), workflowNames(ctx)]);
+        const workflowId = run.workflow_id ?? '';
+        await followRun(ctx, {
+          runId,
+          workflowId,
+          label: names.get(workflowId) ?? workflowId,
+          out: opts.out,
+          timeout: opts.timeout,
         });
       }),
     );
