@@ -1,3 +1,4 @@
+import { createReadStream } from 'node:fs';
 import { readFile, realpath, stat } from 'node:fs/promises';
 import path from 'node:path';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
@@ -51,6 +52,10 @@ export async function resolveView(state: EngineState, query: Record<string, stri
   return { status: 200, file: real, name: path.basename(name) } as const;
 }
 
+const wantsVariant = (query: Record<string, string | undefined>) =>
+  Boolean(query.preview) || query.channel === 'rgb' || query.channel === 'a';
+
+/** preview=webp;50 / jpeg;90 and channel=rgb / a, re-encoded with sharp. */
 async function renderVariant(file: string, query: Record<string, string | undefined>) {
   const data = await readFile(file);
   if (query.preview) {
@@ -74,13 +79,20 @@ async function view(state: EngineState, req: FastifyRequest, reply: FastifyReply
   const query = req.query as Record<string, string | undefined>;
   const found = await resolveView(state, query);
   if (found.status !== 200) return sendError(reply, found.status, 'view_failed', found.message);
+  reply
+    .header('Content-Disposition', `filename="${found.name.replace(/"/g, '')}"`)
+    .header('X-Content-Type-Options', 'nosniff');
+  if (!wantsVariant(query)) {
+    // Streamed, so large outputs are never held in memory whole.
+    const { size } = await stat(found.file);
+    return reply
+      .type(contentType(found.file))
+      .header('Content-Length', size)
+      .send(createReadStream(found.file));
+  }
   try {
     const out = await renderVariant(found.file, query);
-    return reply
-      .type(out.type)
-      .header('Content-Disposition', `filename="${found.name.replace(/"/g, '')}"`)
-      .header('X-Content-Type-Options', 'nosniff')
-      .send(out.data);
+    return reply.type(out.type).send(out.data);
   } catch {
     return sendError(reply, 400, 'view_failed', 'the file is not an image that can be previewed');
   }
