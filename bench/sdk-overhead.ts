@@ -1,7 +1,8 @@
 // Per-request overhead of the SDK against bare fetch on loopback, as ratios measured in the same run.
 // All variants make the same GET and parse the same JSON; the server runs in a child process.
 //   bare        fetch(url, {headers}) + res.json()
-//   bare+timer  the same with an AbortController and a timeout timer: what any per-request timeout costs
+//   bare+signal the same with an AbortController's signal: what making a request abortable costs in fetch
+//   bare+timer  the same plus a setTimeout/clearTimeout pair: the usual way to add a per-request timeout
 //   sdk         FlowscaleAPI.checkHealth() (timeout, retries, error mapping, logging off)
 // Run: node --conditions=source --import tsx bench/sdk-overhead.ts
 import { FlowscaleAPI } from 'flowscale';
@@ -18,6 +19,10 @@ const target = `${url}/api/v1/comfy/health`;
 
 const variants: Record<string, () => Promise<unknown>> = {
   bare: async () => (await fetch(target, { headers })).json(),
+  'bare+signal': async () => {
+    const controller = new AbortController();
+    return (await fetch(target, { headers, signal: controller.signal })).json();
+  },
   'bare+timer': async () => {
     const controller = new AbortController();
     const timer = setTimeout(() => controller.abort(), 300_000);
@@ -68,4 +73,6 @@ const vsTimer = quiet(times.sdk!) / quiet(times['bare+timer']!);
 console.log(
   `  ratio sdk / bare fetch:        ${vsBare.toFixed(3)}  (goal <= ${GOAL}: ${vsBare <= GOAL ? 'MET' : 'NOT MET'})`,
 );
+const vsSignal = quiet(times.sdk!) / quiet(times['bare+signal']!);
+console.log(`  ratio sdk / fetch with a signal:  ${vsSignal.toFixed(3)}`);
 console.log(`  ratio sdk / fetch with timeout: ${vsTimer.toFixed(3)}`);

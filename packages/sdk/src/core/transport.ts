@@ -47,9 +47,7 @@ export class Transport {
   async request<T>(call: Call): Promise<T | null> {
     const { response, signal, dispose } = await this.open(call, true);
     try {
-      if (response.status === 204) return null;
-      const text = await response.text();
-      return (text ? JSON.parse(text) : null) as T;
+      return response.status === 204 ? null : ((await response.json()) as T);
     } catch (error) {
       throw this.#failure(signal.aborted ? signal.reason : error, call);
     } finally {
@@ -99,9 +97,10 @@ export class Transport {
     const init: RequestInit & Record<string, unknown> = {
       method: call.method,
       headers: this.#headers(call),
-      body: call.body,
       signal: link.signal,
     };
+    // Only set when present: an explicit `body: undefined` measurably slows Node's fetch down.
+    if (call.body !== undefined) init.body = call.body;
     if (isWebStream(call.body)) {
       // Node's fetch refuses a streamed request body unless it is told the body is sent half-duplex.
       init.duplex = 'half';
