@@ -40,7 +40,7 @@ export function registerRun(program: Command, context: ContextFactory): void {
     )
     .option('-g, --group <group>', 'group id to file the run under')
     .option('-o, --out <dir>', 'directory to download outputs into', '.')
-    .option('--no-wait', 'print the run id and return without waiting')
+    .option('--no-wait', 'print the run id and return (follow it later with "flowscale runs watch <id>")')
     .option('--timeout <seconds>', 'stop waiting after this long (exit 6; the run keeps going)', parseSeconds)
     .addHelpText(
       'after',
