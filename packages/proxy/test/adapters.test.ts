@@ -86,6 +86,12 @@ describe.each(ADAPTERS)('proxy through %s', (adapter: AdapterName) => {
     const client = sdk(proxy.url, aliceJwt);
     const { data } = await client.executeWorkflow('slow-delay', { default_value_1: 'hi', value_4: 1.5 });
     const arrivals: Array<{ type: string; at: number }> = [];
+    const raw = await fetch(`${proxy.url}/api/v1/runs/${data.run_id}/events?from_seq=1`, {
+      headers: bearer(aliceJwt),
+    });
+    expect(raw.headers.get('content-type')).toMatch(/^text\/event-stream/);
+    expect(raw.headers.get('x-accel-buffering')).toBe('no');
+    await raw.body?.cancel();
     const stream = client.subscribeRunEvents(data.run_id, {
       fromSeq: 1,
       onEvent: (event) => arrivals.push({ type: event.data.type, at: Date.now() }),

@@ -4,6 +4,7 @@ import { errorResponse } from './errors';
 import { clientResponseHeaders, upstreamRequestHeaders } from './headers';
 import { createRateLimiter, type RateLimitOptions } from './rate-limit';
 import { matchRoute, OPERATIONS, type Operation } from './routes';
+import { endQuietlyOnAbort } from './stream';
 import { createWorkflowGate, parseCatalog, type WorkflowGate } from './workflows';
 
 /** Who is calling, as decided by `authenticate`. `id` keys the rate limit. */
@@ -194,6 +195,10 @@ export function createFlowScaleProxy(options: FlowScaleProxyOptions): FlowScaleP
     }
 
     const headers = clientResponseHeaders(upstreamResponse.headers);
+    if (headers.get('content-type')?.startsWith('text/event-stream') && !headers.has('x-accel-buffering')) {
+      // Tell a reverse proxy in front of us (nginx) not to hold events back either.
+      headers.set('x-accel-buffering', 'no');
+    }
     const isJson = upstreamResponse.ok && /\bjson\b/.test(upstreamResponse.headers.get('content-type') ?? '');
     const filterList = gate && route.operation === 'workflows' && !route.workflow;
     const rewrite = rewriteDownloads && (route.operation === 'output' || route.operation === 'getRun');
@@ -206,7 +211,8 @@ export function createFlowScaleProxy(options: FlowScaleProxyOptions): FlowScaleP
       headers.delete('content-length');
       return new Response(JSON.stringify(json), { status: upstreamResponse.status, headers });
     }
-    return new Response(upstreamResponse.body, {
+    const replyBody = upstreamResponse.body && endQuietlyOnAbort(upstreamResponse.body, request.signal);
+    return new Response(replyBody, {
       status: upstreamResponse.status,
       statusText: upstreamResponse.statusText,
       headers,
