@@ -5,7 +5,7 @@ export interface LoggingConfig {
   level: LogLevel;
 }
 
-const RANK: Record<LogLevel, number> = { debug: 0, info: 1, warn: 2, error: 3 };
+const LEVELS: LogLevel[] = ['debug', 'info', 'warn', 'error'];
 
 /**
  * Prints `[Flowscale INFO] <ISO timestamp>: <message>`. Every message goes through `redact`, so the API
@@ -21,7 +21,7 @@ export class Logger {
   }
 
   log(level: LogLevel, message: string): void {
-    if (!this.config.enabled || RANK[level] < RANK[this.config.level]) return;
+    if (!this.config.enabled || LEVELS.indexOf(level) < LEVELS.indexOf(this.config.level)) return;
     console[level](`[Flowscale ${level.toUpperCase()}] ${new Date().toISOString()}: ${this.redact(message)}`);
   }
 

@@ -1,5 +1,5 @@
 /** Statuses worth another attempt: the request timed out, was rate limited or hit a server fault. */
-export const RETRY_STATUSES = new Set([408, 429, 500, 502, 503, 504]);
+export const RETRY_STATUSES = [408, 429, 500, 502, 503, 504];
 
 /** A server-chosen delay is trusted only up to this cap, so a bad header cannot stall a client for hours. */
 export const MAX_RETRY_AFTER_MS = 60_000;
@@ -32,6 +32,6 @@ export function backoffDelay(attempt: number, baseMs: number, random = Math.rand
  * A server's Retry-After wins over the computed backoff, without jitter.
  */
 export function retryDelayFor(status: number, retryAfter: string | null, attempt: number, baseMs: number) {
-  if (!RETRY_STATUSES.has(status)) return undefined;
+  if (!RETRY_STATUSES.includes(status)) return undefined;
   return parseRetryAfter(retryAfter) ?? backoffDelay(attempt, baseMs);
 }

@@ -33,7 +33,7 @@ export interface OpenResponse {
   dispose(): void;
 }
 
-const IDEMPOTENT = new Set(['GET', 'HEAD', 'PUT', 'DELETE', 'OPTIONS']);
+const IDEMPOTENT = ['GET', 'HEAD', 'PUT', 'DELETE', 'OPTIONS'];
 
 /** Fetch, headers, timeouts, retries and error mapping. The client's methods stay one-liners on top. */
 export class Transport {
@@ -63,7 +63,7 @@ export class Transport {
     const { retries, retryDelay, logger } = this.config;
     // A streamed body can be read once; an idempotency key makes a POST safe to repeat.
     const replayable = !isWebStream(call.body);
-    const safe = IDEMPOTENT.has(call.method) || call.idempotencyKey !== undefined;
+    const safe = IDEMPOTENT.includes(call.method) || call.idempotencyKey !== undefined;
     for (let attempt = 1; ; attempt++) {
       let delay: number | undefined;
       let failure: unknown;

@@ -5,7 +5,7 @@ import type { Transport } from '../core/transport';
 import type { RunEvent, RunEventMessage } from '../types/api';
 import { createSseParser, type SseMessage } from './sse';
 
-export const TERMINAL_EVENTS = new Set(['run.completed', 'run.failed', 'run.cancelled']);
+export const TERMINAL_EVENTS = ['run.completed', 'run.failed', 'run.cancelled'];
 
 export interface FollowOptions {
   /** Replay from this sequence number (inclusive). */
@@ -28,13 +28,12 @@ export async function followRunEvents(
 ): Promise<RunEvent> {
   const { signal } = options;
   const path = `/api/v1/runs/${encodeURIComponent(runId)}/events`;
-  let lastSeq = options.fromSeq !== undefined ? options.fromSeq - 1 : 0;
-  let resumed = options.fromSeq !== undefined;
+  let lastSeq = (options.fromSeq ?? 1) - 1;
   for (let failures = 0; ; ) {
     const opened = await transport.open({
       method: 'GET',
       path,
-      query: resumed ? { from_seq: lastSeq + 1 } : undefined,
+      query: { from_seq: lastSeq + 1 },
       headers: { Accept: 'text/event-stream', ...(lastSeq > 0 && { 'Last-Event-ID': String(lastSeq) }) },
       signal,
     });
@@ -52,7 +51,7 @@ export async function followRunEvents(
         lastSeq = seq;
         failures = 0;
         options.onEvent({ id: message.id, event: message.event, data });
-        if (TERMINAL_EVENTS.has(data.type)) return data;
+        if (TERMINAL_EVENTS.includes(data.type)) return data;
       }
     } catch (error) {
       if (signal?.aborted || error instanceof FlowScaleError) throw error;
@@ -60,7 +59,6 @@ export async function followRunEvents(
     } finally {
       opened.dispose();
     }
-    resumed = true;
     if (++failures > transport.config.retries) {
       throw new NetworkError(`Run ${runId} event stream closed before the run ended`, {
         code: 'stream_closed',

@@ -37,7 +37,7 @@ export interface RunApi {
   getOutput(filename: string, options: RequestOptions): Promise<ApiResponse<OutputData> | null>;
 }
 
-const FAILED = new Set(['failed', 'error', 'cancelled']);
+const FAILED = ['failed', 'error', 'cancelled'];
 
 interface WaitContext {
   api: RunApi;
@@ -100,7 +100,7 @@ async function poll(ctx: WaitContext): Promise<OutputEntry[]> {
     try {
       const run = (await api.getRun(runId, { ...ctx.request, signal })).data;
       emit({ type: 'run_status', runId, status: run.status, progress: run.progress, data: run });
-      if (FAILED.has(run.status)) throw runFailed(runId, run.status, run.error);
+      if (FAILED.includes(run.status)) throw runFailed(runId, run.status, run.error);
       const names = run.output_names ?? [];
       for (const name of names) {
         if (collected.has(name)) continue;
@@ -128,7 +128,7 @@ function storedName(run: RunRecord, name: string): string {
 const isTransient = (error: unknown) =>
   error instanceof NetworkError ||
   error instanceof TimeoutError ||
-  RETRY_STATUSES.has((error as FlowScaleError)?.status ?? 0);
+  RETRY_STATUSES.includes((error as FlowScaleError)?.status ?? 0);
 
 function runFailed(
   runId: string,
