@@ -141,13 +141,13 @@ export class RunService implements PoolListener {
       completedAt: null,
       updatedAt: createdAt,
     };
-    const result = await this.#deps.storage.insertRun(run, request.claim);
+    const result = await this.#deps.storage.insertRun(run, 'run.queued', request.claim);
     if (result.kind === 'conflict') throw new IdempotencyConflict(result.runId);
     if (result.kind === 'replayed') return { run: result.run, replayed: true };
-    const active = this.#track(run, false);
-    await this.#serial(active, () => this.#emit(active, 'run.queued', {}, {}));
+    const active = this.#track(result.run, false);
+    this.#deps.bus.publish(result.event);
     void this.#serial(active, () => this.#dispatch(active));
-    return { run, replayed: false };
+    return { run: result.run, replayed: false };
   }
 
   async cancel(runId: string): Promise<void> {

@@ -233,7 +233,7 @@ export class SqliteStorage implements Storage {
 
   // ---- runs ----
 
-  async insertRun(run: Run, claim?: IdempotencyClaim): Promise<InsertRunResult> {
+  async insertRun(run: Run, firstEventType: string, claim?: IdempotencyClaim): Promise<InsertRunResult> {
     return this.#sqlite.transaction((): InsertRunResult => {
       if (claim) {
         const previous = this.#hot.findClaim.get(claim.scope, claim.key) as
@@ -264,7 +264,13 @@ export class SqliteStorage implements Storage {
           created_at: run.createdAt,
         });
       }
-      return { kind: 'created', run };
+      const event = this.#appendNow({
+        runId: run.id,
+        type: firstEventType,
+        data: { status: run.status, progress: run.progress },
+        patch: {},
+      });
+      return { kind: 'created', run: { ...run, updatedAt: event.ts }, event };
     })();
   }
 
@@ -345,7 +351,12 @@ export class SqliteStorage implements Storage {
     batch.forEach((append, index) => append.resolve(events[index] as RunEvent));
   }
 
-  #appendNow({ runId, type, data, patch }: PendingAppend): RunEvent {
+  #appendNow({
+    runId,
+    type,
+    data,
+    patch,
+  }: Pick<PendingAppend, 'runId' | 'type' | 'data' | 'patch'>): RunEvent {
     let last = this.#lastSeq.get(runId);
     if (last === undefined) {
       const row = this.#hot.lastSeq.get(runId) as { seq: number | null } | undefined;

@@ -94,7 +94,7 @@ export interface IdempotencyClaim {
 }
 
 export type InsertRunResult =
-  | { kind: 'created'; run: Run }
+  | { kind: 'created'; run: Run; event: RunEvent }
   | { kind: 'replayed'; run: Run }
   | { kind: 'conflict'; runId: string };
 
@@ -110,8 +110,11 @@ export interface OutputRecord {
 }
 
 export interface RunStore {
-  /** Inserts the run and its expected output names; with a claim, returns the earlier run instead when the key was used. */
-  insertRun(run: Run, claim?: IdempotencyClaim): Promise<InsertRunResult>;
+  /**
+   * Inserts the run, its expected output names and its first event (seq 1, `firstEventType`) atomically;
+   * with a claim, returns the earlier run instead when the key was used.
+   */
+  insertRun(run: Run, firstEventType: string, claim?: IdempotencyClaim): Promise<InsertRunResult>;
   getRun(id: string): Promise<Run | undefined>;
   listRuns(query: RunListQuery): Promise<{ runs: Run[]; total: number }>;
   listUnfinishedRuns(): Promise<Run[]>;

@@ -104,6 +104,20 @@ describe('SDK against the server', () => {
     expect(tampered.status).toBe(403);
   });
 
+  it('a LoadImage input left out uses the graph default (the engine example image)', async () => {
+    const result = await server.api.executeWorkflowAsync(
+      'blur-image',
+      { value_2: 5 },
+      undefined,
+      100,
+      30_000,
+    );
+    expect(result.data).toHaveLength(1);
+    expect(result.data[0]!.filename).toMatch(/^filename_prefix_4_[A-Z0-9]{10}\.png$/);
+    const image = await fetch(result.data[0]!.download_url!);
+    expect(image.headers.get('content-type')).toBe('image/png');
+  });
+
   it('executeWorkflow + getRun + getOutput + getRuns with a group', async () => {
     const group = `group-${Date.now()}`;
     const submitted = await server.api.executeWorkflow('solid-color', { default_value_1: 8 }, group);

@@ -104,6 +104,25 @@ describe('SSE run events', () => {
     expect(events(pastEnd.frames)).toEqual([]);
   });
 
+  it('an open stream is ended when the server shuts down', async () => {
+    const other = await startTestServer();
+    const runId = (await other.api.executeWorkflow('slow-delay', { default_value_1: 'x', value_4: 30 })).data
+      .run_id;
+    const response = await other.request(`/api/v1/runs/${runId}/events`);
+    const reader = response.body!.getReader();
+    await reader.read();
+    await other.close();
+    let ended = false;
+    for (;;) {
+      const { done } = await reader.read();
+      if (done) {
+        ended = true;
+        break;
+      }
+    }
+    expect(ended).toBe(true);
+  });
+
   it('the SDK resumes with fromSeq', async () => {
     const runId = await submitSlow(0);
     const seen: number[] = [];

@@ -18,6 +18,12 @@ function startSeq(fromSeq: string | undefined, lastEventId: string | string[] | 
 }
 
 export async function eventRoutes(app: FastifyInstance, ctx: AppContext): Promise<void> {
+  // Open streams are ended on shutdown; otherwise the server would wait on them forever.
+  const open = new Set<SseWriter>();
+  app.addHook('preClose', async () => {
+    for (const writer of open) writer.close();
+  });
+
   app.get<{ Params: { id: string }; Querystring: { from_seq?: string } }>(
     '/api/v1/runs/:id/events',
     { schema: { summary: "A run's events as Server-Sent Events, with replay", tags: ['runs'] } },
@@ -41,7 +47,9 @@ export async function eventRoutes(app: FastifyInstance, ctx: AppContext): Promis
       const writer = new SseWriter(response, fromSeq, () => {
         clearInterval(ping);
         unsubscribe();
+        open.delete(writer);
       });
+      open.add(writer);
       unsubscribe = ctx.bus.subscribe(runId, (event) => writer.push(event));
       response.on('close', () => writer.close());
 
