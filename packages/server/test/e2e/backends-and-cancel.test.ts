@@ -1,6 +1,6 @@
 import type { RunningEngine } from '@flowscale/engine';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTestEngine, startTestServer, type TestServer, waitFor } from '../support/harness';
+import { startTestEngine, startTestServer, type TestServer, tempDir, waitFor } from '../support/harness';
 
 // Two real engines behind one server: spreading load, cancelling queued and running runs, losing a backend.
 let engineA: RunningEngine;
@@ -120,5 +120,18 @@ describe('two backends', () => {
     for (const run of runs.filter((r) => r.container === 'container #1')) {
       expect((await until(run._id, ['completed', 'failed'])).status).toBe('completed');
     }
+  });
+
+  it('a backend that comes back on the same address is reconnected and used again', async () => {
+    const { startEngine } = await import('@flowscale/engine');
+    engineB = await startEngine({ port: Number(new URL(engineB.url).port), dataDir: tempDir('engine-b2') });
+    await waitFor(
+      async () => (await server.api.checkHealth()).data,
+      (health) => health.every((container) => container.status !== 'unreachable'),
+    );
+    const runIds = await Promise.all([0.3, 0.3, 0.3, 0.3].map(slow));
+    const runs = await Promise.all(runIds.map((runId) => until(runId, ['completed', 'failed'])));
+    expect(runs.map((run) => run.status)).toEqual(['completed', 'completed', 'completed', 'completed']);
+    expect(runs.some((run) => run.container === 'container #2')).toBe(true);
   });
 });
