@@ -192,6 +192,29 @@ describe('executeWorkflowAsync polling fallback', () => {
     }
   });
 
+  it('mode "sse" does not fall back: a server without an event stream is an error', async () => {
+    const s = await serve({ events: '404' });
+    const error = await clientFor(s)
+      .executeWorkflowAsync('text-echo', {}, undefined, 20, 20_000, { mode: 'sse' })
+      .catch((e) => e);
+    expect(error).toBeInstanceOf(FlowScaleError);
+    expect(error.status).toBe(404);
+    expect(polls(s)).toBe(0);
+  });
+
+  it('passes per-call headers and groupId through every request it makes', async () => {
+    const s = await serve({ events: '404' });
+    await clientFor(s).executeWorkflowAsync('text-echo', { default_value_1: 'h' }, 'grp', 20, 20_000, {
+      headers: { 'X-Trace': 'async' },
+    });
+    const traced = s.requests.filter((r) => r.headers['x-trace'] === 'async').map((r) => r.path);
+    expect(traced[0]).toBe('/api/v1/runs');
+    expect(traced.some((p) => p.endsWith('/events'))).toBe(true);
+    expect(traced.some((p) => p === '/api/v1/runs/output')).toBe(true);
+    expect(traced).toHaveLength(s.requests.length);
+    expect(new URL(s.requests[0]!.url, s.url).searchParams.get('group_id')).toBe('grp');
+  });
+
   it('fails fast in polling mode too', async () => {
     const s = await serve({ events: '404' });
     const error = await clientFor(s)

@@ -1,4 +1,5 @@
 import { FlowScaleError, NetworkError } from '../core/errors';
+import type { RequestOptions } from '../core/options';
 import { backoffDelay } from '../core/retry';
 import { timing } from '../core/timing';
 import type { Transport } from '../core/transport';
@@ -7,10 +8,9 @@ import { createSseParser, type SseMessage } from './sse';
 
 export const TERMINAL_EVENTS = ['run.completed', 'run.failed', 'run.cancelled'];
 
-export interface FollowOptions {
+export interface FollowOptions extends RequestOptions {
   /** Replay from this sequence number (inclusive). */
   fromSeq?: number;
-  signal?: AbortSignal;
   onOpen?: (response: Response) => void;
   onEvent: (message: RunEventMessage) => void;
 }
@@ -31,10 +31,15 @@ export async function followRunEvents(
   let lastSeq = (options.fromSeq ?? 1) - 1;
   for (let failures = 0; ; ) {
     const opened = await transport.open({
+      timeout: options.timeout,
       method: 'GET',
       path,
       query: { from_seq: lastSeq + 1 },
-      headers: { Accept: 'text/event-stream', ...(lastSeq > 0 && { 'Last-Event-ID': String(lastSeq) }) },
+      headers: {
+        ...options.headers,
+        Accept: 'text/event-stream',
+        ...(lastSeq > 0 && { 'Last-Event-ID': String(lastSeq) }),
+      },
       signal,
     });
     try {

@@ -56,7 +56,8 @@ export async function waitForOutputs(
   signal: AbortSignal,
   options: ExecuteWorkflowAsyncOptions,
 ): Promise<OutputEntry[]> {
-  const { onIntermediateResponse, mode = 'auto', signal: _s, ...request } = options;
+  // The idempotency key belongs to the POST that created the run, not to the reads that follow it.
+  const { onIntermediateResponse, mode = 'auto', signal: _s, idempotencyKey: _k, ...request } = options;
   const emit = (update: AsyncUpdate) => onIntermediateResponse?.(update);
   const ctx: WaitContext = { api, runId, pollIntervalMs, signal, request, emit };
   if (mode !== 'poll') {
@@ -80,6 +81,7 @@ export async function waitForOutputs(
 async function followToEnd(ctx: WaitContext): Promise<void> {
   const { runId, emit } = ctx;
   await followRunEvents(ctx.api.transport, runId, {
+    ...ctx.request,
     signal: ctx.signal,
     onEvent: ({ data }) => {
       const { output } = data;
