@@ -28,7 +28,10 @@ export function reflectIndex(i: number, n: number): number {
 
 const ROWS_PER_YIELD = 64;
 
-/** Separable convolution of an interleaved 8-bit frame; returns floats in the 0..255 range. */
+/**
+ * Separable convolution of an interleaved 8-bit frame; returns floats in the 0..255 range.
+ * Both passes accumulate whole rows per kernel tap (a simple, cache-friendly inner loop).
+ */
 export async function convolveSeparable(
   src: Uint8Array,
   width: number,
@@ -37,30 +40,31 @@ export async function convolveSeparable(
   kernel: Float64Array,
 ): Promise<Float32Array> {
   const r = (kernel.length - 1) / 2;
-  const tmp = new Float32Array(width * height * channels);
-  const out = new Float32Array(width * height * channels);
-  const xIndex = Int32Array.from({ length: width + 2 * r }, (_, i) => reflectIndex(i - r, width));
-  const yIndex = Int32Array.from({ length: height + 2 * r }, (_, i) => reflectIndex(i - r, height));
+  const stride = width * channels;
+  const tmp = new Float32Array(stride * height);
+  const padded = new Float32Array((width + 2 * r) * channels);
   for (let y = 0; y < height; y++) {
-    const row = y * width * channels;
-    for (let x = 0; x < width; x++) {
-      for (let c = 0; c < channels; c++) {
-        let acc = 0;
-        for (let k = 0; k < kernel.length; k++) {
-          acc += (kernel[k] as number) * (src[row + (xIndex[x + k] as number) * channels + c] as number);
-        }
-        tmp[row + x * channels + c] = acc;
-      }
+    const row = y * stride;
+    for (let x = -r; x < width + r; x++) {
+      const from = row + reflectIndex(x, width) * channels;
+      for (let c = 0; c < channels; c++) padded[(x + r) * channels + c] = src[from + c] as number;
+    }
+    for (let k = 0; k < kernel.length; k++) {
+      const weight = kernel[k] as number;
+      const offset = k * channels;
+      for (let i = 0; i < stride; i++)
+        tmp[row + i] = (tmp[row + i] as number) + weight * (padded[offset + i] as number);
     }
     if (y % ROWS_PER_YIELD === ROWS_PER_YIELD - 1) await yieldToLoop();
   }
-  const stride = width * channels;
+  const out = new Float32Array(stride * height);
   for (let y = 0; y < height; y++) {
-    for (let i = 0; i < stride; i++) {
-      let acc = 0;
-      for (let k = 0; k < kernel.length; k++)
-        acc += (kernel[k] as number) * (tmp[(yIndex[y + k] as number) * stride + i] as number);
-      out[y * stride + i] = acc;
+    const row = y * stride;
+    for (let k = 0; k < kernel.length; k++) {
+      const weight = kernel[k] as number;
+      const from = reflectIndex(y + k - r, height) * stride;
+      for (let i = 0; i < stride; i++)
+        out[row + i] = (out[row + i] as number) + weight * (tmp[from + i] as number);
     }
     if (y % ROWS_PER_YIELD === ROWS_PER_YIELD - 1) await yieldToLoop();
   }

@@ -115,6 +115,14 @@ export async function resizeFrame(
   return applyTaps(src, w, h, ch, buildTaps(w, ow, method), buildTaps(h, oh, method));
 }
 
+/** An 8-bit RGB frame resized with libvips' lanczos3 (ComfyUI uses PIL's LANCZOS, the same filter). */
+export function lanczosBytes(src: Uint8Array, w: number, h: number, ow: number, oh: number): Promise<Buffer> {
+  return sharp(src, { raw: { width: w, height: h, channels: 3 } })
+    .resize(ow, oh, { fit: 'fill', kernel: 'lanczos3' })
+    .raw()
+    .toBuffer();
+}
+
 /** ComfyUI resizes with PIL's LANCZOS here; libvips' lanczos3 is the same filter. */
 async function lanczos(
   src: Uint8Array | Float32Array,

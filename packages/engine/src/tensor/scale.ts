@@ -2,7 +2,7 @@ import type { EngineLimits } from '../config/limits';
 import { floatsToBytes } from './convolve';
 import { makeImage, makeMask } from './image';
 import { assertPixels } from './limits';
-import { centerCropWindow, cropFrame, resizeFrame, type ScaleMethod } from './resample';
+import { centerCropWindow, cropFrame, lanczosBytes, resizeFrame, type ScaleMethod } from './resample';
 import type { ImageBatch, MaskBatch } from './types';
 
 type Limits = Pick<EngineLimits, 'maxImagePixels' | 'maxBatchPixels'>;
@@ -23,7 +23,12 @@ export async function scaleImage(
     const src = win ? cropFrame(f, image.width, 3, win.x, win.y, win.width, win.height) : f;
     const w = win?.width ?? image.width;
     const h = win?.height ?? image.height;
-    frames.push(floatsToBytes(await resizeFrame(src, w, h, 3, ow, oh, method)));
+    // lanczos goes through libvips on the 8-bit frame directly; the others are exact torch kernels.
+    frames.push(
+      method === 'lanczos'
+        ? await lanczosBytes(src, w, h, ow, oh)
+        : floatsToBytes(await resizeFrame(src, w, h, 3, ow, oh, method)),
+    );
   }
   return makeImage(ow, oh, frames);
 }
