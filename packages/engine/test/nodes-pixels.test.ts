@@ -131,6 +131,20 @@ describe('filters', () => {
     expect(reds(out)).toEqual([0, 70, 115, 70, 0]);
   });
 
+  it('ImageBlur reflects at the borders in 2-D (zero padding would give 19 in the corners)', async () => {
+    const [out] = await run(imageBlur, {
+      image: grey([
+        [0, 0, 0],
+        [0, 255, 0],
+        [0, 0, 0],
+      ]),
+      blur_radius: 1,
+      sigma: 1,
+    });
+    // corner: (2·0.2741)² · 255 = 76.6; edge: 0.4519 · 0.5482 · 255 = 63.2; centre: 0.4519² · 255 = 52.1
+    expect(reds(out)).toEqual([77, 63, 77, 63, 52, 63, 77, 63, 77]);
+  });
+
   it('ImageSharpen is x + 10·alpha·(x - blur(x)), clamped', async () => {
     const [out] = await run(imageSharpen, {
       image: grey([[100, 100, 200, 100, 100]]),
