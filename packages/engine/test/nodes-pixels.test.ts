@@ -166,6 +166,8 @@ describe('transforms', () => {
     expect(reds(await scale('bilinear', line, 4, 1))).toEqual([0, 64, 191, 255]);
     expect(reds(await scale('nearest-exact', line, 4, 1))).toEqual([0, 0, 255, 255]);
     expect(reds(await scale('area', grey([[0, 100, 200, 255]]), 2, 1))).toEqual([50, 228]);
+    // torch bicubic (A = -0.75) gives [-0.105, 0.227, 0.773, 1.105] for [0, 1]; clamped to 8 bits:
+    expect(reds(await scale('bicubic', line, 4, 1))).toEqual([0, 58, 197, 255]);
     for (const method of ['bicubic', 'lanczos']) {
       const out = await scale(
         method,
