@@ -75,9 +75,11 @@ describe('WebSocket', () => {
       api = clientFor(server, { webSocketImpl: NodeWebSocket });
       let opens = 0;
       let closes = 0;
+      let errors = 0;
       api.connectWebSocket({
         onOpen: () => opens++,
         onClose: () => closes++,
+        onError: () => errors++,
         reconnectInterval: 1000,
         maxReconnectAttempts: 7,
       });
@@ -93,6 +95,8 @@ describe('WebSocket', () => {
       await new Promise((r) => setTimeout(r, 50));
       expect(recorder.delays).toEqual([1000, 1000, 2000, 4000, 8000, 16000, 30000, 30000]);
       expect(closes).toBeGreaterThanOrEqual(8);
+      // Each refused handshake is reported to onError.
+      expect(errors).toBeGreaterThanOrEqual(7);
       expect(api.isWebSocketConnected()).toBe(false);
     } finally {
       recorder.restore();
