@@ -62,7 +62,6 @@ function createState(dataDir: string, limits: EngineLimits, log: Logger): Engine
     worker,
     hub,
     nextNumber: 0,
-    startedAt: Date.now(),
     argv: process.argv.slice(1),
   };
 }

@@ -21,6 +21,5 @@ export interface EngineState {
   hub: SocketHub;
   /** ComfyUI's server-wide prompt counter; it also advances on rejected prompts. */
   nextNumber: number;
-  startedAt: number;
   argv: string[];
 }
