@@ -35,7 +35,7 @@ export function generateWorkflowTypes(
     }
     lines.push('  };');
     lines.push('  outputs: {');
-    for (const f of w.output_schema) lines.push(`    ${propertyKey(f.name)}: ${JSON.stringify(f.type)};`);
+    for (const f of w.output_schema) lines.push(`    ${propertyKey(f.name)}: ${tsString(f.type)};`);
     lines.push('  };');
     lines.push('};', '');
   }
@@ -47,7 +47,7 @@ export function generateWorkflowTypes(
     for (const key of [w.name, w.id]) {
       if (emitted.has(key)) continue;
       emitted.add(key);
-      lines.push(`    ${JSON.stringify(key)}: ${aliases.get(w)};`);
+      lines.push(`    ${tsString(key)}: ${aliases.get(w)};`);
     }
   }
   lines.push('  }', '}', '');
@@ -58,7 +58,9 @@ export function generateWorkflowTypes(
 const isOptional = (f: SchemaField): boolean => f.required === false || f.default !== undefined;
 
 export function inputType(f: SchemaField): string {
-  if (f.choices && f.choices.length > 0) return f.choices.map((c) => JSON.stringify(c)).join(' | ');
+  if (f.choices && f.choices.length > 0) {
+    return f.choices.map((c) => (typeof c === 'string' ? tsString(c) : JSON.stringify(c))).join(' | ');
+  }
   switch (f.type) {
     case 'string':
       return 'string';
@@ -86,7 +88,11 @@ function fieldDoc(f: SchemaField): string {
 
 const escapeComment = (s: string): string => s.replace(/\*\//g, '*\\/').replace(/\s*\n\s*/g, ' ');
 
-const propertyKey = (name: string): string => (/^[A-Za-z_$][\w$]*$/.test(name) ? name : JSON.stringify(name));
+/** A single-quoted TypeScript string literal, the repo's (and Biome's default) style. */
+export const tsString = (s: string): string =>
+  `'${s.replace(/\\/g, '\\\\').replace(/'/g, "\\'").replace(/\n/g, '\\n')}'`;
+
+const propertyKey = (name: string): string => (/^[A-Za-z_$][\w$]*$/.test(name) ? name : tsString(name));
 
 export function pascalCase(name: string): string {
   const words = name.split(/[^A-Za-z0-9]+/).filter(Boolean);

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { WorkflowSchema } from '../src/schema';
-import { generateWorkflowTypes, inputType, pascalCase } from '../src/typegen';
+import { generateWorkflowTypes, inputType, pascalCase, tsString } from '../src/typegen';
 
 const textEcho: WorkflowSchema = {
   id: 'wf_text',
@@ -34,16 +34,16 @@ describe('generateWorkflowTypes', () => {
   });
 
   it('keys each workflow by name and by id, sharing one type', () => {
-    expect(text).toContain('    "text-echo": TextEchoWorkflow;');
-    expect(text).toContain('    "wf_text": TextEchoWorkflow;');
-    expect(text).toContain('    "invert-image": InvertImageWorkflow;');
-    expect(text).toContain('    "wf_invert": InvertImageWorkflow;');
+    expect(text).toContain("    'text-echo': TextEchoWorkflow;");
+    expect(text).toContain("    'wf_text': TextEchoWorkflow;");
+    expect(text).toContain("    'invert-image': InvertImageWorkflow;");
+    expect(text).toContain("    'wf_invert': InvertImageWorkflow;");
   });
 
   it('marks inputs with defaults optional and maps file inputs to Uploadable | string', () => {
     expect(text).toContain('    default_value_1?: string;');
     expect(text).toContain('    image_1: Uploadable | string;');
-    expect(text).toContain('    filename_prefix_3: "image";');
+    expect(text).toContain("    filename_prefix_3: 'image';");
   });
 
   it('keeps comments from closing early', () => {
@@ -71,7 +71,7 @@ describe('generateWorkflowTypes', () => {
     const out = generateWorkflowTypes([a, b]);
     expect(out).toContain('type ABWorkflow = {');
     expect(out).toContain('type ABWorkflow2 = {');
-    expect(out).toContain('    "weird-name": number;');
+    expect(out).toContain("    'weird-name': number;");
   });
 });
 
@@ -80,7 +80,11 @@ describe('inputType', () => {
     expect(inputType({ name: 'a', type: 'integer' })).toBe('number');
     expect(inputType({ name: 'a', type: 'boolean' })).toBe('boolean');
     expect(inputType({ name: 'a', type: 'audio' })).toBe('Uploadable | string');
-    expect(inputType({ name: 'a', type: 'string', choices: ['x', 'y'] })).toBe('"x" | "y"');
+    expect(inputType({ name: 'a', type: 'string', choices: ['x', "it's"] })).toBe("'x' | 'it\\'s'");
+    expect(inputType({ name: 'a', type: 'integer', choices: [1, 2] })).toBe('1 | 2');
+  });
+  it('quotes strings the way TypeScript reads them back', () => {
+    expect(tsString("a'b\\c\nd")).toBe("'a\\'b\\\\c\\nd'");
   });
   it('makes names into identifiers', () => {
     expect(pascalCase('text-echo')).toBe('TextEcho');
