@@ -73,6 +73,17 @@ describe('flowscale deploy', { timeout: E2E_TIMEOUT }, () => {
     expect(bad.stderr).toContain('nope_9');
   });
 
+  it('workflows delete removes a deployed workflow by name', async () => {
+    const d = await cli(['deploy', 'my_echo_api.json', '--name', 'short-lived', '--json']);
+    const { id } = JSON.parse(d.stdout);
+    const del = await cli(['workflows', 'delete', 'short-lived']);
+    expect(del.code, del.stderr).toBe(0);
+    expect(del.stdout.trim()).toBe(`deleted workflow short-lived (${id})`);
+    const gone = await cli(['workflows', 'show', 'short-lived']);
+    expect(gone.code).toBe(4);
+    expect((await cli(['workflows', 'delete', 'short-lived'])).code).toBe(4);
+  });
+
   it('refuses a missing or invalid file with exit 2', async () => {
     const missing = await cli(['deploy', 'nope.json']);
     expect(missing.code).toBe(2);

@@ -77,4 +77,19 @@ export function registerWorkflows(program: Command, context: ContextFactory): vo
         });
       }),
     );
+
+  workflows
+    .command('delete')
+    .description('delete a deployed workflow (admin)')
+    .argument('<workflow>', 'workflow id or name')
+    .action(
+      action(context, async (ctx, idOrName: string) => {
+        // Resolve a name to its id first: the admin endpoint takes ids, and the lookup gives the suggestion.
+        const w = await lookupWorkflow(ctx, idOrName);
+        await ctx.client().deleteWorkflow(w.id);
+        ctx.out.result({ id: w.id, name: w.name, deleted: true }, () =>
+          ctx.out.line(`deleted workflow ${w.name} (${w.id})`),
+        );
+      }),
+    );
 }
