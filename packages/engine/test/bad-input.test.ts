@@ -72,6 +72,11 @@ describe('bad input: clear 4xx answers, and the engine stays up', () => {
       type: 'value_smaller_than_min',
       details: 'batch_size',
     });
+    const literalImage = await prompt({ '2': save(42) });
+    expect(literalImage.body.node_errors['2']?.errors[0]).toMatchObject({
+      type: 'invalid_input_type',
+      details: 'images, a IMAGE value cannot be given literally',
+    });
     const badLink = await prompt({ '2': save(['1', 0, 7]) });
     expect(badLink.body.node_errors['2']?.errors[0]?.type).toBe('bad_linked_input');
     const nullInputs = await prompt({

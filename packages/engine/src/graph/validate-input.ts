@@ -31,6 +31,8 @@ function pyList(items: readonly string[]): string {
  * Checks one literal input: type conversion, min/max and choices, in ComfyUI's order.
  * Returns the converted value or the error to report.
  */
+const LITERAL_TYPES = new Set(['INT', 'FLOAT', 'STRING', 'BOOLEAN', 'COMBO', '*']);
+
 export function checkLiteral(
   def: NodeDefinition,
   name: string,
@@ -39,6 +41,17 @@ export function checkLiteral(
 ): { value: unknown } | { error: PromptErrorItem } {
   const type = typeof spec[0] === 'string' ? spec[0] : 'COMBO';
   const config = inputConfig(spec);
+  if (!LITERAL_TYPES.has(type)) {
+    // ComfyUI accepts this and fails while running; an IMAGE or MASK can only come from a link.
+    return {
+      error: {
+        type: 'invalid_input_type',
+        message: "Input must be a link to another node's output",
+        details: `${name}, a ${type} value cannot be given literally`,
+        extra_info: { input_name: name, input_config: config, received_value: raw },
+      },
+    };
+  }
   const converted = coerceLiteral(type, raw);
   if (!converted.ok) {
     return {
