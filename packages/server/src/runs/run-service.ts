@@ -201,6 +201,7 @@ export class RunService implements PoolListener {
     }
     active.submitted = true;
     active.submittedAtMs = Date.now();
+    active.restored = false;
     this.#byPrompt.set(active.run.promptId, active);
     try {
       await backend.client.submitPrompt(graph, active.run.promptId, clientId);
@@ -498,7 +499,9 @@ export class RunService implements PoolListener {
           void this.#serial(active, () => this.#reassign(active));
           continue;
         }
-        byBackend.set(backend, [...(byBackend.get(backend) ?? []), active]);
+        const list = byBackend.get(backend);
+        if (list) list.push(active);
+        else byBackend.set(backend, [active]);
       }
       await Promise.all([...byBackend].map(([backend, runs]) => this.#reconcileBackend(backend, runs)));
     } catch (error) {
@@ -525,6 +528,7 @@ export class RunService implements PoolListener {
       const promptId = active.run.promptId;
       if (running.has(promptId) || pending.has(promptId)) {
         active.vanished = 0;
+        active.restored = false; // its backend has it: from now on, losing it is a failure
         if (running.has(promptId)) void this.#serial(active, () => this.#markStarted(active, backend));
         continue;
       }
