@@ -35,6 +35,10 @@ export function createProgram(io: CliIO, opts: { jsonErrors?: boolean } = {}): C
     .option('--json', 'print machine-readable JSON')
     .showSuggestionAfterError(true)
     .configureHelp({ showGlobalOptions: true })
+    .addHelpText(
+      'afterAll',
+      '\nExit codes: 0 ok, 1 error, 2 usage, 3 auth, 4 not found, 5 run failed, 6 timeout, 7 unreachable, 130 Ctrl-C.\n',
+    )
     .exitOverride()
     .configureOutput({
       writeOut: (s) => io.stdout.write(s),

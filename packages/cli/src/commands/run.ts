@@ -5,7 +5,7 @@ import { action, type ContextFactory } from '../program';
 import { lookupWorkflow } from '../workflow-lookup';
 
 interface RunOptions {
-  input: string[];
+  input?: string[];
   group?: string;
   out: string;
   wait: boolean;
@@ -19,7 +19,7 @@ async function readAll(stream: NodeJS.ReadableStream | undefined): Promise<Uint8
   return Buffer.concat(chunks);
 }
 
-const collect = (value: string, previous: string[]): string[] => [...previous, value];
+const collect = (value: string, previous: string[] | undefined): string[] => [...(previous ?? []), value];
 
 export const parseSeconds = (value: string): number => {
   const n = Number(value);
@@ -36,7 +36,6 @@ export function registerRun(program: Command, context: ContextFactory): void {
       '-i, --input <name=value>',
       'an input; repeatable. name=@path reads a file, name=@- stdin',
       collect,
-      [],
     )
     .option('-g, --group <group>', 'group id to file the run under')
     .option('-o, --out <dir>', 'directory to download outputs into', '.')
@@ -51,7 +50,7 @@ export function registerRun(program: Command, context: ContextFactory): void {
         const { out } = ctx;
         const client = ctx.client();
         const wf = await lookupWorkflow(ctx, workflow);
-        const inputs = await buildInputs(parseInputFlags(opts.input), wf.input_schema, wf.name, {
+        const inputs = await buildInputs(parseInputFlags(opts.input ?? []), wf.input_schema, wf.name, {
           cwd: ctx.io.cwd,
           readStdin: () => readAll(ctx.io.stdin),
         });
