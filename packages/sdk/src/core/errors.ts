@@ -25,7 +25,8 @@ export class FlowScaleError extends Error {
   readonly details: unknown;
 
   constructor(message: string, options: FlowScaleErrorOptions = {}) {
-    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    // Error installs `cause` only when the options object has one.
+    super(message, options);
     const ctor = new.target as typeof FlowScaleError;
     this.name = ctor.kind;
     this.status = options.status;

@@ -77,7 +77,7 @@ const toBytes = (value: ArrayBuffer | ArrayBufferView) =>
     : new Uint8Array(value.buffer, value.byteOffset, value.byteLength);
 
 /** Per the HTML form encoding: quotes and line breaks in names are percent-encoded. */
-const escapeName = (name: string) => name.replace(/"/g, '%22').replace(/\r/g, '%0D').replace(/\n/g, '%0A');
+const escapeName = (name: string) => name.replace(/["\r\n]/g, encodeURIComponent);
 
 function streamOf(pieces: Piece[]): ReadableStream<Uint8Array> {
   return iterableToStream(chunksOf(pieces));
