@@ -45,8 +45,11 @@ const ctx = (): RunContext => ({
   extraPngInfo: undefined,
   isInterrupted: () => false,
   progress: () => {},
-  progressText: (t) => texts.push(t),
+  progressText: (t) => {
+    texts.push(t);
+  },
   previewSuffix: () => 'abcde',
+  inputTypes: {},
 });
 
 async function run(def: NodeDefinition, inputs: Record<string, unknown>): Promise<unknown[]> {
@@ -332,5 +335,16 @@ describe('text', () => {
     expect(preview(true).ui.text).toEqual(['True']);
     expect(preview(42).ui.text).toEqual(['42']);
     expect(preview({ a: [1] }).ui.text).toEqual(['{"a": [1]}']);
+    const float = (v: number) =>
+      previewAny.run({ source: v }, { ...ctx(), inputTypes: { source: 'FLOAT' } }) as unknown as {
+        ui: { text: string[] };
+      };
+    expect([2, 0.1, 1e-5, 1.5e16, -0.5].map((v) => float(v).ui.text[0])).toEqual([
+      '2.0',
+      '0.1',
+      '1e-05',
+      '1.5e+16',
+      '-0.5',
+    ]);
   });
 });

@@ -40,6 +40,8 @@ export interface RunContext extends NodeEnv {
   progress(value: number, max: number): void;
   /** Sends a binary TEXT frame for this node (ComfyUI's send_progress_text). */
   progressText(text: string): void;
+  /** The declared type of each linked input's source output (e.g. FLOAT for a PrimitiveFloat). */
+  inputTypes: Record<string, string>;
   /** A stable random suffix per node, used by preview file names. */
   previewSuffix(): string;
 }

@@ -164,7 +164,19 @@ export class PromptRun {
       },
       progressText: (text) => this.deps.events.sendText(id, text),
       previewSuffix: () => this.deps.previewSuffix(id, node.class_type),
+      inputTypes: this.inputTypesOf(node),
     };
+  }
+
+  private inputTypesOf(node: PromptNode): Record<string, string> {
+    const types: Record<string, string> = {};
+    for (const [name, value] of Object.entries(node.inputs)) {
+      if (!isLink(value)) continue;
+      const source = this.item.prompt[String(value[0])];
+      const type = source && this.deps.registry.get(source.class_type)?.outputs[value[1]];
+      if (type) types[name] = type;
+    }
+    return types;
   }
 
   private interrupted(id: string): Outcome {

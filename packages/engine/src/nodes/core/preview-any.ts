@@ -2,12 +2,26 @@ import { isImage, isMask } from '../../tensor/types';
 import { pyJsonDumps } from '../shared/py-json';
 import type { NodeDefinition } from '../types';
 
+/** Python's repr() of a float: "2.0", "1e-05", "1e+16", "inf". */
+export function pyFloat(value: number): string {
+  if (Number.isNaN(value)) return 'nan';
+  if (!Number.isFinite(value)) return value > 0 ? 'inf' : '-inf';
+  const abs = Math.abs(value);
+  if (abs !== 0 && (abs < 1e-4 || abs >= 1e16)) {
+    return value
+      .toExponential()
+      .replace(/e([+-])(\d)$/, 'e$10$2')
+      .replace(/\.0e/, 'e');
+  }
+  return Number.isInteger(value) ? value.toFixed(1) : String(value);
+}
+
 /** PreviewAny's text: strings as-is, numbers and booleans like Python's str(), other values as JSON. */
-export function previewText(source: unknown): string {
+export function previewText(source: unknown, type?: string): string {
   if (source === undefined || source === null) return 'None';
   if (typeof source === 'string') return source;
   if (typeof source === 'boolean') return source ? 'True' : 'False';
-  if (typeof source === 'number') return String(source);
+  if (typeof source === 'number') return type === 'FLOAT' ? pyFloat(source) : String(source);
   if (isImage(source))
     return `tensor of shape [${source.frames.length}, ${source.height}, ${source.width}, 3]`;
   if (isMask(source)) return `tensor of shape [${source.frames.length}, ${source.height}, ${source.width}]`;
@@ -22,5 +36,5 @@ export const previewAny: NodeDefinition = {
   outputNode: true,
   input: { required: { source: ['*', {}] } },
   outputs: [],
-  run: (inputs) => ({ outputs: [], ui: { text: [previewText(inputs.source)] } }),
+  run: (inputs, ctx) => ({ outputs: [], ui: { text: [previewText(inputs.source, ctx.inputTypes.source)] } }),
 };
