@@ -49,6 +49,8 @@ export async function followRunEvents(
       }
       options.onOpen?.(opened.response);
       for await (const message of sseMessages(opened.response.body)) {
+        // One network chunk can hold several events; none may reach the caller after close().
+        if (signal?.aborted) throw signal.reason;
         // Malformed JSON counts as a broken connection: reconnecting re-reads from the last good event.
         const data = JSON.parse(message.data) as RunEvent;
         const seq = Number(message.id ?? data.seq);
