@@ -1,6 +1,3 @@
 export { defaultLimits, type EngineLimits } from './config/limits';
 export { type EngineOptions, type RunningEngine, startEngine } from './engine';
 export { readPngText } from './nodes/shared/png-text';
-
-/** Kept for packages that imported the placeholder; prefer startEngine. */
-export const engineHello = (): string => 'engine';
