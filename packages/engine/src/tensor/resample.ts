@@ -60,6 +60,18 @@ function buildTaps(inSize: number, outSize: number, method: Exclude<ScaleMethod,
   return { index, weight };
 }
 
+/** Taps flattened to a fixed width K (zero weights pad short lists), for a tight inner loop. */
+function flatten(taps: Taps): { k: number; index: Int32Array; weight: Float64Array } {
+  const k = Math.max(1, ...taps.index.map((t) => t.length));
+  const index = new Int32Array(taps.index.length * k);
+  const weight = new Float64Array(taps.index.length * k);
+  taps.index.forEach((idx, o) => {
+    index.set(idx, o * k);
+    weight.set(taps.weight[o] as Float64Array, o * k);
+  });
+  return { k, index, weight };
+}
+
 /** Resamples an interleaved frame with separate horizontal and vertical taps; returns floats. */
 async function applyTaps(
   src: ArrayLike<number>,
@@ -71,16 +83,19 @@ async function applyTaps(
 ): Promise<Float32Array> {
   const ow = tx.index.length;
   const oh = ty.index.length;
+  const { k: kx, index: ix, weight: wx } = flatten(tx);
   const tmp = new Float32Array(ow * h * ch);
   for (let y = 0; y < h; y++) {
+    const inRow = y * w;
+    const outRow = y * ow;
     for (let x = 0; x < ow; x++) {
-      const idx = tx.index[x] as Int32Array;
-      const wt = tx.weight[x] as Float64Array;
+      const base = x * kx;
       for (let c = 0; c < ch; c++) {
         let acc = 0;
-        for (let k = 0; k < idx.length; k++)
-          acc += (wt[k] as number) * (src[(y * w + (idx[k] as number)) * ch + c] as number);
-        tmp[(y * ow + x) * ch + c] = acc;
+        for (let k = 0; k < kx; k++) {
+          acc += (wx[base + k] as number) * (src[(inRow + (ix[base + k] as number)) * ch + c] as number);
+        }
+        tmp[(outRow + x) * ch + c] = acc;
       }
     }
     if (y % 64 === 63) await yieldToLoop();
@@ -90,11 +105,12 @@ async function applyTaps(
   for (let y = 0; y < oh; y++) {
     const idx = ty.index[y] as Int32Array;
     const wt = ty.weight[y] as Float64Array;
-    for (let i = 0; i < stride; i++) {
-      let acc = 0;
-      for (let k = 0; k < idx.length; k++)
-        acc += (wt[k] as number) * (tmp[(idx[k] as number) * stride + i] as number);
-      out[y * stride + i] = acc;
+    const row = y * stride;
+    for (let k = 0; k < idx.length; k++) {
+      const weight = wt[k] as number;
+      const from = (idx[k] as number) * stride;
+      for (let i = 0; i < stride; i++)
+        out[row + i] = (out[row + i] as number) + weight * (tmp[from + i] as number);
     }
     if (y % 64 === 63) await yieldToLoop();
   }
