@@ -60,7 +60,8 @@ export function openReconnectingSocket(params: SocketParams, options: ConnectWeb
       logger.log('info', 'WebSocket connection established');
       options.onOpen?.(event);
     };
-    current.onmessage = (event) => options.onMessage?.(parseMessage(event.data));
+    // After disconnect, frames still in flight are dropped rather than delivered.
+    current.onmessage = (event) => stopped || options.onMessage?.(parseMessage(event.data));
     current.onerror = (event) => options.onError?.(event);
     current.onclose = (event) => {
       options.onClose?.(event);
