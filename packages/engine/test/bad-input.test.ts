@@ -1,6 +1,7 @@
 import { mkdir, symlink, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import WebSocket from 'ws';
 import {
   getJson,
   history,
@@ -223,6 +224,15 @@ describe('bad input: clear 4xx answers, and the engine stays up', () => {
     const same = await fetch(`${engine.url}/queue`, { headers: { origin: engine.url } });
     expect(same.status).toBe(200);
     expect((await fetch(`${engine.url}/prompt`, { method: 'OPTIONS' })).status).toBe(200);
+    const wsStatus = await new Promise<number>((resolve) => {
+      const socket = new WebSocket(`${engine.url.replace('http', 'ws')}/ws`, {
+        headers: { origin: 'http://evil.example' },
+      });
+      socket.once('unexpected-response', (_req, res) => resolve(res.statusCode ?? 0));
+      socket.once('open', () => resolve(101));
+      socket.once('error', () => {});
+    });
+    expect(wsStatus).toBe(403);
     expect((await fetch(`${engine.url}/no/such/route`)).status).toBe(404);
   });
 
