@@ -7,7 +7,18 @@ import { randomUUID } from 'node:crypto';
 import fs from 'node:fs';
 import { FlowscaleAPI } from 'flowscale';
 import WebSocket from 'ws';
-import { ENGINE_BIN, fmt, median, percentile, SERVER_BIN, spawnService, tempDir } from './server-support';
+import {
+  buildServerBundle,
+  cpuMsOf,
+  ENGINE_BIN,
+  fmt,
+  median,
+  percentile,
+  SERVER_BIN,
+  spawnBundle,
+  spawnService,
+  tempDir,
+} from './server-support';
 
 const KEY = 'bench-key-0123456789abcdef';
 const ITERATIONS = 60;
@@ -22,10 +33,24 @@ const engine = await spawnService(ENGINE_BIN, [
   '--log-level',
   'error',
 ]);
-const server = await spawnService(SERVER_BIN, [
-  ...['--port', '0', '--data-dir', tempDir('gw-server'), '--api-key', KEY],
+const serverArgs = [
+  ...[
+    '--port',
+    '0',
+    '--data-dir',
+    tempDir('gw-server'),
+    '--api-key',
+    KEY,
+    '--workflows-dir',
+    'packages/server/workflows',
+  ],
   ...['--comfyui-url', engine.url, '--log-level', 'warn'],
-]);
+];
+// The server runs from a release-style bundle; `--dev` runs its TypeScript sources through tsx instead.
+const dev = process.argv.includes('--dev');
+const server = dev
+  ? await spawnService(SERVER_BIN, serverArgs)
+  : await spawnBundle(await buildServerBundle(), serverArgs);
 const api = new FlowscaleAPI({ apiKey: KEY, baseUrl: server.url, enableLogging: false });
 
 // A direct ComfyUI-protocol client: one socket, prompts tagged with its clientId.
@@ -106,7 +131,9 @@ async function rawClient(text: string): Promise<string> {
 const rawMs: number[] = [];
 const directMs: number[] = [];
 const serverMs: number[] = [];
+let serverCpuAtStart = 0;
 for (let index = 0; index < WARMUP + ITERATIONS; index++) {
+  if (index === WARMUP) serverCpuAtStart = cpuMsOf(server.child.pid as number);
   const text = `bench ${index} ${randomUUID()}`;
   let started = performance.now();
   const a = await direct(text);
@@ -131,6 +158,8 @@ console.log(`${ITERATIONS} runs of text-echo per path, interleaved, after ${WARM
 line('straight to the engine (baseline)', directMs);
 line('SDK executeWorkflowAsync through the server', serverMs);
 line('bare fetch, same 3 calls through the server', rawMs);
+const serverCpuPerRun = (cpuMsOf(server.child.pid as number) - serverCpuAtStart) / (2 * ITERATIONS);
+console.log(`server process CPU per run (load-independent): ${fmt(serverCpuPerRun, 2)} ms`);
 const added = median(serverMs) - median(directMs);
 console.log(
   `added at the median: ${fmt(added)} ms with the SDK (ratio ${fmt(median(serverMs) / median(directMs), 2)}×; goal ≤ 5 ms), ` +

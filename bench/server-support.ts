@@ -25,6 +25,12 @@ export function memoryOf(pid: number): { peakMiB: number; rssMiB: number } {
   return { peakMiB: kib('VmHWM') / 1024, rssMiB: kib('VmRSS') / 1024 };
 }
 
+/** CPU time (user + system) a process has used so far, in ms, from /proc (clock ticks of 10 ms). */
+export function cpuMsOf(pid: number): number {
+  const fields = fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
+  return (Number(fields[11]) + Number(fields[12])) * 10;
+}
+
 const LOAD_WORKER = `
 const { parentPort, workerData } = require('node:worker_threads');
 const http = require('node:http');
@@ -164,7 +170,9 @@ export async function buildServerBundle(): Promise<string> {
 export async function spawnBundle(file: string, args: string[]): Promise<SpawnedService> {
   const linked = path.join(process.cwd(), 'bench', `server-bundle-${process.pid}.tmp.mjs`);
   fs.copyFileSync(file, linked);
-  const service = await spawnServiceWith([linked, ...args]);
+  const profileDir = process.env.FS_BENCH_PROFILE;
+  const profile = profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : [];
+  const service = await spawnServiceWith([...profile, linked, ...args]);
   const stop = service.stop;
   return {
     ...service,

@@ -71,7 +71,10 @@ export class BackendPool {
 
   stop(): void {
     for (const timer of this.#deadTimers.values()) clearTimeout(timer);
-    for (const backend of this.#backends) backend.socket.stop();
+    for (const backend of this.#backends) {
+      backend.socket.stop();
+      backend.client.close();
+    }
   }
 
   list(): Backend[] {

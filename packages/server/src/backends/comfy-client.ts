@@ -3,10 +3,11 @@ import fs from 'node:fs';
 import http from 'node:http';
 import type { ComfyGraph } from '../workflows/types';
 import type { ComfyFileRef, ComfyHistoryEntry, ComfyPromptRejection, ComfyQueue } from './comfy-types';
+import { type BackendResponse, backendRequest } from './http-request';
 
 const REQUEST_TIMEOUT_MS = 30_000;
-/** Requests in flight per backend; more only opens more sockets to a server that works one prompt at a time. */
-const MAX_CONCURRENT_REQUESTS = 16;
+/** Sockets per backend; more only opens more connections to a server that works one prompt at a time. */
+const MAX_SOCKETS = 16;
 const UPLOAD_TIMEOUT_MS = 30 * 60_000;
 
 /** The backend refused the prompt (HTTP 400): the graph, as patched, is not valid there. */
@@ -52,11 +53,14 @@ function describeRejection(rejection: ComfyPromptRejection): string {
 /** HTTP side of the ComfyUI protocol (see comfyui-protocol.md). Works against ComfyUI and the embedded engine. */
 export class ComfyClient {
   readonly baseUrl: string;
-  #inFlight = 0;
-  readonly #waiting: Array<() => void> = [];
+  readonly #agent = new http.Agent({ keepAlive: true, maxSockets: MAX_SOCKETS });
 
   constructor(baseUrl: string) {
     this.baseUrl = baseUrl.replace(/\/+$/, '');
+  }
+
+  close(): void {
+    this.#agent.destroy();
   }
 
   async submitPrompt(graph: ComfyGraph, promptId: string, clientId: string): Promise<{ number: number }> {
@@ -91,7 +95,7 @@ export class ComfyClient {
       body: JSON.stringify({ delete: promptIds }),
     });
     await this.#expectOk(response, 'POST /queue');
-    await response.arrayBuffer();
+    await response.buffer();
   }
 
   async interrupt(promptId: string): Promise<void> {
@@ -101,7 +105,7 @@ export class ComfyClient {
       body: JSON.stringify({ prompt_id: promptId }),
     });
     await this.#expectOk(response, 'POST /interrupt');
-    await response.arrayBuffer();
+    await response.buffer();
   }
 
   /**
@@ -164,7 +168,7 @@ export class ComfyClient {
   }
 
   /** Opens a produced file; the caller consumes the body. */
-  async view(ref: ComfyFileRef): Promise<Response> {
+  async view(ref: ComfyFileRef): Promise<BackendResponse> {
     const query = new URLSearchParams({
       filename: ref.filename,
       subfolder: ref.subfolder ?? '',
@@ -175,38 +179,26 @@ export class ComfyClient {
     return response;
   }
 
-  async ping(): Promise<boolean> {
+  async #fetch(
+    path: string,
+    init: { method?: string; headers?: Record<string, string>; body?: string } = {},
+    timeoutMs = REQUEST_TIMEOUT_MS,
+  ): Promise<BackendResponse> {
     try {
-      const response = await this.#fetch('/queue', {}, 5000);
-      await response.arrayBuffer();
-      return response.ok;
-    } catch {
-      return false;
-    }
-  }
-
-  async #fetch(path: string, init: RequestInit = {}, timeoutMs = REQUEST_TIMEOUT_MS): Promise<Response> {
-    if (this.#inFlight >= MAX_CONCURRENT_REQUESTS)
-      await new Promise<void>((resolve) => this.#waiting.push(resolve));
-    this.#inFlight++;
-    try {
-      return await fetch(`${this.baseUrl}${path}`, { ...init, signal: AbortSignal.timeout(timeoutMs) });
+      return await backendRequest(this.#agent, new URL(`${this.baseUrl}${path}`), { ...init, timeoutMs });
     } catch (error) {
       throw new BackendUnavailableError(`${this.baseUrl} unreachable (${(error as Error).message})`, {
         cause: error,
       });
-    } finally {
-      // Headers are in; the body may still stream, which no longer needs a slot.
-      this.#inFlight--;
-      this.#waiting.shift()?.();
     }
   }
 
-  async #expectOk(response: Response, what: string): Promise<void> {
-    if (response.ok) return;
-    const text = await response.text().catch(() => '');
-    throw new BackendUnavailableError(
-      `${what} on ${this.baseUrl} answered ${response.status} ${text.slice(0, 200)}`,
-    );
+  async #expectOk(response: BackendResponse, what: string): Promise<void> {
+    if (response.status >= 200 && response.status < 300) return;
+    const text = (await response.text().catch(() => '')).slice(0, 200);
+    const message = `${what} on ${this.baseUrl} answered ${response.status} ${text}`.trim();
+    if (response.status >= 400 && response.status < 500)
+      throw new BackendRejectedError(message, response.status);
+    throw new BackendUnavailableError(message);
   }
 }

@@ -20,6 +20,7 @@ export class SseWriter {
   #replaying = true;
   #held: RunEvent[] = [];
   #closed = false;
+  #corked = false;
   readonly #onClose: () => void;
 
   constructor(response: ServerResponse, fromSeq: number, onClose: () => void) {
@@ -52,13 +53,29 @@ export class SseWriter {
   close(): void {
     if (this.#closed) return;
     this.#closed = true;
+    this.#uncork();
     this.#response.end();
     this.#onClose();
+  }
+
+  /** Events of one burst (written in the same tick) leave in one packet instead of one syscall each. */
+  #cork(): void {
+    if (this.#corked) return;
+    this.#corked = true;
+    this.#response.cork();
+    process.nextTick(() => this.#uncork());
+  }
+
+  #uncork(): void {
+    if (!this.#corked) return;
+    this.#corked = false;
+    this.#response.uncork();
   }
 
   #write(event: RunEvent): void {
     if (this.#closed || event.seq <= this.#lastSeq) return;
     this.#lastSeq = event.seq;
+    this.#cork();
     this.#response.write(formatSseEvent(event));
     if (TERMINAL_EVENT_TYPES.has(event.type)) this.close();
   }

@@ -1,11 +1,11 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { Readable } from 'node:stream';
+import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 
 /** Where run outputs live. A local folder today; an S3 bucket can implement the same four calls. */
 export interface OutputStorage {
-  put(key: string, body: ReadableStream<Uint8Array> | Buffer): Promise<{ size: number }>;
+  put(key: string, body: Readable | Buffer): Promise<{ size: number }>;
   open(key: string): Promise<Readable | undefined>;
   size(key: string): Promise<number | undefined>;
   readText(key: string): Promise<string | undefined>;
@@ -31,15 +31,11 @@ export class LocalOutputStorage implements OutputStorage {
     return path.join(this.#dir, key);
   }
 
-  async put(key: string, body: ReadableStream<Uint8Array> | Buffer): Promise<{ size: number }> {
+  async put(key: string, body: Readable | Buffer): Promise<{ size: number }> {
     const target = this.#path(key);
     const tmp = `${target}.part`;
     if (Buffer.isBuffer(body)) await fs.promises.writeFile(tmp, body);
-    else
-      await pipeline(
-        Readable.fromWeb(body as import('node:stream/web').ReadableStream),
-        fs.createWriteStream(tmp),
-      );
+    else await pipeline(body, fs.createWriteStream(tmp));
     await fs.promises.rename(tmp, target);
     return { size: (await fs.promises.stat(target)).size };
   }

@@ -455,10 +455,9 @@ export class RunService implements PoolListener {
     let size: number;
     if (item.kind === 'file') {
       const response = await backend.client.view(item.ref);
-      if (!response.body) throw new Error(`empty body for ${item.ref.filename}`);
       // Small files are read whole (one write, cacheable); large ones stream to storage.
-      const length = Number(response.headers.get('content-length') ?? Number.NaN);
-      const body = length <= SMALL_OUTPUT_BYTES ? Buffer.from(await response.arrayBuffer()) : response.body;
+      const length = Number(response.headers['content-length'] ?? Number.NaN);
+      const body = length <= SMALL_OUTPUT_BYTES ? await response.buffer() : response.stream;
       ({ size } = await this.#deps.outputs.put(filename, body));
     } else {
       ({ size } = await this.#deps.outputs.put(filename, Buffer.from(item.text, 'utf8')));

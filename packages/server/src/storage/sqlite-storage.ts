@@ -322,7 +322,7 @@ export class SqliteStorage implements Storage {
   }
 
   /**
-   * Appends are batched: every append requested in one event-loop turn is committed in one transaction
+   * Appends are batched: every append requested before the next microtask checkpoint is committed in one transaction
    * (one WAL commit instead of one per event), then each caller's promise resolves in request order.
    */
   appendEvent(
@@ -333,7 +333,7 @@ export class SqliteStorage implements Storage {
   ): Promise<RunEvent> {
     return new Promise<RunEvent>((resolve, reject) => {
       this.#pendingAppends.push({ runId, type, data, patch, resolve, reject });
-      if (this.#pendingAppends.length === 1) setImmediate(() => this.#flushAppends());
+      if (this.#pendingAppends.length === 1) queueMicrotask(() => this.#flushAppends());
     });
   }
 
