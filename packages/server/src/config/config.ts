@@ -1,3 +1,4 @@
+import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -43,8 +44,12 @@ export interface ServerConfig {
 
 const GiB = 1024 * 1024 * 1024;
 
-export const shippedWorkflowsDir = (): string =>
-  path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../workflows');
+/** The shipped examples: beside `src/` in the repo, beside `dist/` once built. */
+export const shippedWorkflowsDir = (): string => {
+  const here = path.dirname(fileURLToPath(import.meta.url));
+  const candidates = [path.resolve(here, '../../workflows'), path.resolve(here, '../workflows')];
+  return candidates.find((dir) => fs.existsSync(dir)) ?? (candidates[0] as string);
+};
 
 const splitList = (value: string | undefined): string[] =>
   (value ?? '')
