@@ -344,19 +344,23 @@ describe('execution', () => {
 
     it('tells a reconnecting owner which node is running; broadcasts interrupts of anonymous prompts', async () => {
       const anonymous = await WsClient.connect(engine.url);
+      const first = await WsClient.connect(engine.url, 'owner');
       const { body } = await postJson<PromptReply>(`${engine.url}/prompt`, {
         prompt: delay(60),
         client_id: 'owner',
       });
-      await new Promise((r) => setTimeout(r, 150));
+      await first.waitFor((m) => m.type === 'progress' && m.data.prompt_id === body.prompt_id);
+      // Reconnecting with the same clientId: the greeting is followed by the running node.
       const owner = await WsClient.connect(engine.url, 'owner');
       await owner.waitFor((m) => m.type === 'executing' && m.data.node === '2' && !('prompt_id' in m.data));
+      first.close();
       await postJson(`${engine.url}/interrupt`, {});
       await owner.done(body.prompt_id, 10_000);
       expect(anonymous.events.some((m) => m.type === 'execution_interrupted')).toBe(false);
 
       const anon = await postJson<PromptReply>(`${engine.url}/prompt`, { prompt: delay(60, 'anon') });
-      await new Promise((r) => setTimeout(r, 150));
+      // progress_state of a prompt without client_id reaches every socket, so it shows the prompt is running.
+      await anonymous.waitFor((m) => m.type === 'progress_state' && m.data.prompt_id === anon.body.prompt_id);
       await postJson(`${engine.url}/interrupt`, {});
       await anonymous.waitFor(
         (m) => m.type === 'execution_interrupted' && m.data.prompt_id === anon.body.prompt_id,
