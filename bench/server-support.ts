@@ -31,32 +31,45 @@ export function cpuMsOf(pid: number): number {
   return (Number(fields[11]) + Number(fields[12])) * 10;
 }
 
+// A deliberately cheap HTTP/1.1 client (raw sockets, one request in flight per keep-alive connection,
+// responses framed by Content-Length): node:http costs more CPU per request than a bare server, which would
+// make the client, not the server under test, the bottleneck.
 const LOAD_WORKER = `
 const { parentPort, workerData } = require('node:worker_threads');
-const http = require('node:http');
+const net = require('node:net');
 const { url, headers, connections, durationMs } = workerData;
 const target = new URL(url);
-const agent = new http.Agent({ keepAlive: true, maxSockets: connections });
+const head = ['GET ' + target.pathname + target.search + ' HTTP/1.1', 'Host: ' + target.host, 'Connection: keep-alive']
+  .concat(Object.entries(headers).map(([k, v]) => k + ': ' + v)).join('\\r\\n') + '\\r\\n\\r\\n';
+const request = Buffer.from(head);
 let requests = 0, errors = 0;
 const deadline = Date.now() + durationMs;
-function loop() {
+function connection() {
   return new Promise((resolve) => {
-    const next = () => {
-      if (Date.now() >= deadline) return resolve();
-      const req = http.request({ host: target.hostname, port: target.port, path: target.pathname + target.search,
-        method: 'GET', agent, headers }, (res) => {
-        res.on('data', () => {});
-        res.on('end', () => { if (res.statusCode === 200) requests++; else errors++; next(); });
-      });
-      req.on('error', () => { errors++; next(); });
-      req.end();
-    };
-    next();
+    const socket = net.connect(Number(target.port), target.hostname);
+    socket.setNoDelay(true);
+    let buffer = Buffer.alloc(0);
+    const send = () => (Date.now() >= deadline ? (socket.end(), resolve()) : socket.write(request));
+    socket.on('connect', send);
+    socket.on('error', () => { errors++; resolve(); });
+    socket.on('data', (chunk) => {
+      buffer = buffer.length ? Buffer.concat([buffer, chunk]) : chunk;
+      for (;;) {
+        const end = buffer.indexOf('\\r\\n\\r\\n');
+        if (end < 0) return;
+        const header = buffer.toString('latin1', 0, end);
+        const match = /content-length: *(\\d+)/i.exec(header);
+        const total = end + 4 + (match ? Number(match[1]) : 0);
+        if (buffer.length < total) return;
+        if (header.startsWith('HTTP/1.1 200')) requests++; else errors++;
+        buffer = buffer.subarray(total);
+        send();
+      }
+    });
   });
 }
 const started = Date.now();
-Promise.all(Array.from({ length: connections }, loop)).then(() => {
-  agent.destroy();
+Promise.all(Array.from({ length: connections }, connection)).then(() => {
   parentPort.postMessage({ requests, errors, elapsedMs: Date.now() - started });
 });
 `;

@@ -26,9 +26,16 @@ export const toKeyView = (record: ApiKeyRecord): KeyView => ({
 const TOUCH_EVERY_MS = 60_000;
 
 /** Issues, checks and revokes API keys. Only SHA-256 hashes are stored; lookups are cached by hash. */
+const RECENT_LIMIT = 1000;
+
 export class KeyService {
   readonly #storage: Storage;
   readonly #cache = new Map<string, ApiKeyRecord | null>();
+  /**
+   * Keys seen recently → their record, so a busy client skips the hash per request. Only valid keys are
+   * kept (invalid ones would let a caller fill it), and it is emptied on every revocation.
+   */
+  readonly #recent = new Map<string, ApiKeyRecord>();
   readonly #touchedAt = new Map<string, number>();
 
   constructor(storage: Storage) {
@@ -49,7 +56,16 @@ export class KeyService {
     return key;
   }
 
+  /** The record for a key seen recently, without hashing; undefined means "ask authenticate()". */
+  recentlyAuthenticated(key: string): ApiKeyRecord | undefined {
+    const record = this.#recent.get(key);
+    if (record) this.#touch(record);
+    return record;
+  }
+
   async authenticate(key: string): Promise<ApiKeyRecord | undefined> {
+    const recent = this.recentlyAuthenticated(key);
+    if (recent) return recent;
     const keyHash = hashApiKey(key);
     let record = this.#cache.get(keyHash);
     if (record === undefined) {
@@ -58,6 +74,8 @@ export class KeyService {
     }
     // The lookup is by hash, but compare again in constant time so equality never short-circuits on content.
     if (!record || record.revokedAt || !hashesEqual(record.keyHash, keyHash)) return undefined;
+    if (this.#recent.size >= RECENT_LIMIT) this.#recent.clear();
+    this.#recent.set(key, record);
     this.#touch(record);
     return record;
   }
@@ -76,6 +94,7 @@ export class KeyService {
   async revoke(id: string): Promise<void> {
     if (!(await this.#storage.revokeKey(id, new Date().toISOString()))) throw new KeyNotFound(id);
     this.#cache.clear();
+    this.#recent.clear();
   }
 
   #record(

@@ -59,18 +59,21 @@ export function createMetrics(storage: Storage, runs: () => RunService, pool: ()
     buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 10],
     registers: [registry],
   });
+  // Label children cached per (method, route, status): resolving labels on every request is measurable.
+  const children = new Map<string, { observe(value: number): void }>();
   return {
     registry,
     observeRequests(app) {
-      app.addHook('onResponse', async (request, reply) => {
-        latency.observe(
-          {
-            method: request.method,
-            route: request.routeOptions.url ?? 'unknown',
-            status_code: String(reply.statusCode),
-          },
-          reply.elapsedTime / 1000,
-        );
+      app.addHook('onResponse', (request, reply, done) => {
+        const route = request.routeOptions.url ?? 'unknown';
+        const key = `${request.method} ${route} ${reply.statusCode}`;
+        let child = children.get(key);
+        if (!child) {
+          child = latency.labels(request.method, route, String(reply.statusCode));
+          children.set(key, child);
+        }
+        child.observe(reply.elapsedTime / 1000);
+        done();
       });
     },
   };

@@ -1,5 +1,5 @@
 import type { IncomingHttpHeaders } from 'node:http';
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
 import type { KeyService } from '../../auth/key-service';
 import type { ApiKeyRecord } from '../../storage/types';
@@ -31,15 +31,38 @@ export function presentedKey(headers: IncomingHttpHeaders): string | undefined {
 
 async function authPlugin(app: FastifyInstance, options: { keys: KeyService }): Promise<void> {
   app.decorateRequest('apiKey', null);
-  app.addHook('onRequest', async (request) => {
-    const config = request.routeOptions.config;
-    if (config?.public) return;
-    const key = presentedKey(request.headers);
-    if (!key) throw new Unauthorized('Missing API key: send it in the X-API-KEY header');
-    const record = await options.keys.authenticate(key);
-    if (!record) throw new Unauthorized('Invalid or revoked API key');
+  const admit = (request: FastifyRequest, record: ApiKeyRecord): void => {
     request.apiKey = record;
-    if (config?.admin && record.role !== 'admin') throw new Forbidden('This endpoint needs an admin API key');
+    if (request.routeOptions.config?.admin && record.role !== 'admin') {
+      throw new Forbidden('This endpoint needs an admin API key');
+    }
+  };
+  // Callback style, so the common case (a key seen before) completes without a promise per request.
+  app.addHook('onRequest', (request, _reply, done) => {
+    if (request.routeOptions.config?.public) return done();
+    const key = presentedKey(request.headers);
+    if (!key) return done(new Unauthorized('Missing API key: send it in the X-API-KEY header'));
+    const recent = options.keys.recentlyAuthenticated(key);
+    try {
+      if (recent) {
+        admit(request, recent);
+        return done();
+      }
+    } catch (error) {
+      return done(error as Error);
+    }
+    options.keys.authenticate(key).then(
+      (record) => {
+        if (!record) return done(new Unauthorized('Invalid or revoked API key'));
+        try {
+          admit(request, record);
+          done();
+        } catch (error) {
+          done(error as Error);
+        }
+      },
+      (error: Error) => done(error),
+    );
   });
 }
 
