@@ -7,7 +7,7 @@ import { FlowscaleAPI } from 'flowscale';
 import { ENGINE_BIN, fmt, median, percentile, SERVER_BIN, spawnService, tempDir } from './server-support';
 
 const KEY = 'bench-key-0123456789abcdef';
-const SSE_RUNS = 60;
+const SSE_RUNS = 100;
 const POLL_RUNS = 8;
 
 const engine = await spawnService(ENGINE_BIN, [
