@@ -21,13 +21,13 @@ export function toNodeHandler(handler: FlowScaleProxyHandler) {
 async function serve(handler: FlowScaleProxyHandler, req: NodeRequest, res: ServerResponse): Promise<void> {
   const abort = new AbortController();
   // The client went away (e.g. a closed event stream): stop the upstream request too.
-  res.on('close', () => {
+  res.once('close', () => {
     if (!res.writableFinished) abort.abort();
   });
   const response = await handler(toWebRequest(req, abort.signal), {
     clientAddress: req.socket.remoteAddress,
   });
-  await writeWebResponse(response, res);
+  await writeWebResponse(response, res, abort.signal);
 }
 
 export function toWebRequest(req: NodeRequest, signal: AbortSignal): Request {
@@ -74,7 +74,20 @@ function nodeBodyStream(req: IncomingMessage): ReadableStream<Uint8Array> {
   );
 }
 
-export async function writeWebResponse(response: Response, res: ServerResponse): Promise<void> {
+/**
+ * Writes a Web Response to Node, streaming the body with backpressure. `gone` is aborted once the
+ * client has disconnected; from then on the body is cancelled, which ends the upstream request
+ * (it may have disconnected before we got here, when no 'close' event would come any more).
+ */
+export async function writeWebResponse(
+  response: Response,
+  res: ServerResponse,
+  gone: AbortSignal,
+): Promise<void> {
+  if (gone.aborted) {
+    await response.body?.cancel().catch(() => {});
+    return;
+  }
   const headers: Record<string, string | string[]> = {};
   response.headers.forEach((value, name) => {
     if (name !== 'set-cookie') headers[name] = value;
@@ -89,29 +102,34 @@ export async function writeWebResponse(response: Response, res: ServerResponse):
   // Send headers now: an event stream may not produce its first byte for a while.
   res.flushHeaders();
   const reader = response.body.getReader();
-  res.on('close', () => {
+  const cancel = () => {
     reader.cancel().catch(() => {});
-  });
+  };
+  gone.addEventListener('abort', cancel, { once: true });
   try {
     for (;;) {
       const { done, value } = await reader.read();
       if (done) break;
-      if (!res.write(value)) await drained(res);
+      if (gone.aborted) return;
+      if (!res.write(value)) await drained(res, gone);
     }
     res.end();
   } catch (error) {
     res.destroy(error as Error);
+  } finally {
+    gone.removeEventListener('abort', cancel);
   }
 }
 
-function drained(res: ServerResponse): Promise<void> {
+function drained(res: ServerResponse, gone: AbortSignal): Promise<void> {
+  if (gone.aborted) return Promise.resolve();
   return new Promise((resolve) => {
     const done = () => {
       res.off('drain', done);
-      res.off('close', done);
+      gone.removeEventListener('abort', done);
       resolve();
     };
     res.on('drain', done);
-    res.on('close', done);
+    gone.addEventListener('abort', done, { once: true });
   });
 }
