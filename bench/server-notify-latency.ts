@@ -43,7 +43,9 @@ async function measure(mode: 'sse' | 'poll', index: number): Promise<number> {
     60_000,
     {
       mode,
-      onIntermediateResponse: (update) => update.type === 'workflow_submitted' && (runId = update.runId),
+      onIntermediateResponse: (update) => {
+        if (update.type === 'workflow_submitted') runId = update.runId;
+      },
     },
   );
   const resolvedAt = Date.now();

@@ -34,10 +34,21 @@ export class LocalOutputStorage implements OutputStorage {
   async put(key: string, body: Readable | Buffer): Promise<{ size: number }> {
     const target = this.#path(key);
     const tmp = `${target}.part`;
-    if (Buffer.isBuffer(body)) await fs.promises.writeFile(tmp, body);
-    else await pipeline(body, fs.createWriteStream(tmp));
+    if (Buffer.isBuffer(body)) {
+      await fs.promises.writeFile(tmp, body);
+      if (body.length <= SMALL_BYTES) this.#remember(key, body);
+    } else {
+      await pipeline(body, fs.createWriteStream(tmp));
+    }
+    // Written aside, then renamed, so a reader never sees half a file.
     await fs.promises.rename(tmp, target);
-    return { size: (await fs.promises.stat(target)).size };
+    return { size: Buffer.isBuffer(body) ? body.length : (await fs.promises.stat(target)).size };
+  }
+
+  #remember(key: string, body: Buffer): void {
+    if (this.#recent.size >= SMALL_CACHE_ENTRIES)
+      this.#recent.delete(this.#recent.keys().next().value as string);
+    this.#recent.set(key, body);
   }
 
   async open(key: string): Promise<Readable | undefined> {

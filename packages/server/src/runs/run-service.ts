@@ -13,34 +13,17 @@ import {
   type Run,
   type RunError,
   type RunInput,
-  type RunOutput,
   type RunPatch,
   type Storage,
 } from '../storage/types';
 import type { ComfyGraph, Deployment } from '../workflows/types';
-import { contentTypeFor, producedItems, storedFilename } from './output-files';
+import { type ActiveRun, newActiveRun } from './active-run';
+import { extensionOf, splitInputName } from './backend-inputs';
+import { fetchOutput } from './output-fetcher';
+import { producedItems } from './output-files';
 import { nodeIdOfOutputName, patchGraph, runToken } from './patch-graph';
+import { Reconciler, type ReconcileTarget } from './reconciler';
 import type { BoundInput } from './validate-inputs';
-
-/** In-memory state of an unfinished run. The store holds the truth; this holds what the backend told us. */
-interface ActiveRun {
-  run: Run;
-  chain: Promise<unknown>;
-  executed: Set<string>;
-  /** Output names whose files are stored (or that produced nothing). */
-  collected: Set<string>;
-  error?: RunError;
-  interrupted: boolean;
-  /** A POST /prompt was (or may have been) sent to run.backendId. */
-  submitted: boolean;
-  submittedAtMs: number;
-  /** Loaded at start-up: its backend may have lost it along with us. */
-  restored: boolean;
-  vanished: number;
-  /** The backend it is counted against in `Backend.assigned`. */
-  countedOn?: Backend;
-  lastProgressAt: number;
-}
 
 export interface SubmitRequest {
   deployment: Deployment;
@@ -61,22 +44,21 @@ export interface RunServiceDeps {
 }
 
 const PROGRESS_EVENT_EVERY_MS = 100;
-const SMALL_OUTPUT_BYTES = 1024 * 1024;
 const now = (): string => new Date().toISOString();
 
 /** Owns run lifecycles: submission, dispatch, backend events, outputs, cancel and reconciliation. */
-export class RunService implements PoolListener {
+export class RunService implements PoolListener, ReconcileTarget {
   readonly #deps: RunServiceDeps;
   readonly #active = new Map<string, ActiveRun>();
   readonly #byPrompt = new Map<string, ActiveRun>();
   /** Prompts moved off a backend that went away; deleted from its queue if it comes back. */
   readonly #movedAway = new Map<string, Set<string>>();
-  #timer: NodeJS.Timeout | undefined;
-  #ticking = false;
+  readonly #reconciler: Reconciler;
   #stopped = false;
 
   constructor(deps: RunServiceDeps) {
     this.#deps = deps;
+    this.#reconciler = new Reconciler(this, deps.pool, deps.log, deps.reconcileIntervalMs);
   }
 
   get #pool(): BackendPool {
@@ -97,13 +79,12 @@ export class RunService implements PoolListener {
         active.run.backendId = null;
       }
     }
-    this.#timer = setInterval(() => void this.#tick(), this.#deps.reconcileIntervalMs);
-    this.#timer.unref();
+    this.#reconciler.start();
   }
 
   async stop(): Promise<void> {
     this.#stopped = true;
-    clearInterval(this.#timer);
+    this.#reconciler.stop();
     await Promise.allSettled([...this.#active.values()].map((active) => active.chain));
   }
 
@@ -255,7 +236,7 @@ export class RunService implements PoolListener {
       this.#movedAway.delete(backend.id);
       void backend.client.deleteFromQueue([...moved]).catch(() => undefined);
     }
-    void this.#tick();
+    void this.#reconciler.tick();
   }
 
   onDown(backend: Backend): void {
@@ -410,7 +391,12 @@ export class RunService implements PoolListener {
       active.collected.add(name);
       const items = producedItems({ outputs: { [nodeId]: nodeOutput } }, nodeId);
       for (const [index, item] of items.entries()) {
-        const output = await this.#storeOutput(backend, active.run.id, name, nodeId, index, item);
+        const output = await fetchOutput(
+          this.#deps,
+          backend,
+          { runId: active.run.id, name, nodeId, index },
+          item,
+        );
         const outputs = [...active.run.outputs, output];
         await this.#emit(active, 'output.ready', { output }, { outputs });
       }
@@ -442,103 +428,35 @@ export class RunService implements PoolListener {
     );
   }
 
-  async #storeOutput(
-    backend: Backend,
-    runId: string,
-    name: string,
-    nodeId: string,
-    index: number,
-    item: ReturnType<typeof producedItems>[number],
-  ): Promise<RunOutput> {
-    const filename = storedFilename(name, index, item.kind === 'file' ? item.extension : '.txt');
-    const contentType = contentTypeFor(filename);
-    let size: number;
-    if (item.kind === 'file') {
-      const response = await backend.client.view(item.ref);
-      // Small files are read whole (one write, cacheable); large ones stream to storage.
-      const length = Number(response.headers['content-length'] ?? Number.NaN);
-      const body = length <= SMALL_OUTPUT_BYTES ? await response.buffer() : response.stream;
-      ({ size } = await this.#deps.outputs.put(filename, body));
-    } else {
-      ({ size } = await this.#deps.outputs.put(filename, Buffer.from(item.text, 'utf8')));
-    }
-    await this.#deps.storage.saveOutputFile({
-      filename,
-      name,
-      runId,
-      nodeId,
-      contentType,
-      size,
-      storageKey: filename,
-      ready: true,
-    });
-    return { filename, name, content_type: contentType, size, node_id: nodeId };
-  }
-
   async #fail(active: ActiveRun, error: RunError): Promise<void> {
     if (isTerminal(active.run.status)) return;
     await this.#emit(active, 'run.failed', { error }, { status: 'failed', error, completedAt: now() });
   }
 
-  // ---- reconciliation ----
+  // ---- reconciliation (driven by Reconciler) ----
 
-  async #tick(): Promise<void> {
-    if (this.#ticking || this.#stopped) return;
-    this.#ticking = true;
-    try {
-      const byBackend = new Map<Backend, ActiveRun[]>();
-      for (const active of this.#active.values()) {
-        if (isTerminal(active.run.status)) continue;
-        if (!active.submitted) {
-          if (active.run.backendId === null) void this.#serial(active, () => this.#dispatch(active));
-          continue;
-        }
-        const backend = this.#pool.get(active.run.backendId);
-        if (!backend) {
-          void this.#serial(active, () => this.#reassign(active));
-          continue;
-        }
-        const list = byBackend.get(backend);
-        if (list) list.push(active);
-        else byBackend.set(backend, [active]);
-      }
-      await Promise.all([...byBackend].map(([backend, runs]) => this.#reconcileBackend(backend, runs)));
-    } catch (error) {
-      this.#deps.log.error({ err: error }, 'reconcile failed');
-    } finally {
-      this.#ticking = false;
-    }
+  unfinishedRuns(): Iterable<ActiveRun> {
+    return this.#active.values();
   }
 
-  async #reconcileBackend(backend: Backend, runs: ActiveRun[]): Promise<void> {
-    if (!backend.connected) return;
-    const snapshotAt = Date.now();
-    let running: Set<string>;
-    let pending: Set<string>;
-    try {
-      const queue = await backend.client.getQueue();
-      running = new Set(queue.queue_running.map((item) => item[1]));
-      pending = new Set(queue.queue_pending.map((item) => item[1]));
-    } catch {
-      return;
-    }
-    for (const active of runs) {
-      if (isTerminal(active.run.status) || active.submittedAtMs > snapshotAt) continue;
-      const promptId = active.run.promptId;
-      if (running.has(promptId) || pending.has(promptId)) {
-        active.vanished = 0;
-        active.restored = false; // its backend has it: from now on, losing it is a failure
-        if (running.has(promptId)) void this.#serial(active, () => this.#markStarted(active, backend));
-        continue;
-      }
-      const entry = await backend.client.getHistory(promptId).catch(() => undefined);
-      if (entry?.status) {
-        void this.#serial(active, () => this.#finishFromHistory(active, backend, entry));
-        continue;
-      }
-      active.vanished++;
-      if (active.vanished >= 2) void this.#serial(active, () => this.#lost(active, backend));
-    }
+  dispatchLater(active: ActiveRun): void {
+    void this.#serial(active, () => this.#dispatch(active));
+  }
+
+  reassignLater(active: ActiveRun): void {
+    void this.#serial(active, () => this.#reassign(active));
+  }
+
+  startedLater(active: ActiveRun, backend: Backend): void {
+    void this.#serial(active, () => this.#markStarted(active, backend));
+  }
+
+  settleLater(active: ActiveRun, backend: Backend, entry: ComfyHistoryEntry): void {
+    void this.#serial(active, () => this.#finishFromHistory(active, backend, entry));
+  }
+
+  lostLater(active: ActiveRun, backend: Backend): void {
+    void this.#serial(active, () => this.#lost(active, backend));
   }
 
   /** The prompt is neither queued nor in history: the backend restarted or someone deleted it. */
@@ -576,18 +494,7 @@ export class RunService implements PoolListener {
   // ---- bookkeeping ----
 
   #track(run: Run, restored: boolean): ActiveRun {
-    const active: ActiveRun = {
-      run,
-      chain: Promise.resolve(),
-      executed: new Set(),
-      collected: new Set(run.outputs.map((output) => output.name)),
-      interrupted: false,
-      submitted: false,
-      submittedAtMs: 0,
-      restored,
-      vanished: 0,
-      lastProgressAt: 0,
-    };
+    const active = newActiveRun(run, restored);
     this.#active.set(run.id, active);
     this.#byPrompt.set(run.promptId, active);
     return active;
@@ -637,21 +544,4 @@ export class RunService implements PoolListener {
     if (isTerminal(active.run.status)) this.#untrack(active);
     this.#deps.bus.publish(event);
   }
-}
-
-const splitInputName = (name: string): [string, string] => {
-  const index = name.lastIndexOf('_');
-  return [name.slice(0, index), name.slice(index + 1)];
-};
-
-const EXTENSIONS: Record<string, string> = {
-  'image/png': '.png',
-  'image/jpeg': '.jpg',
-  'image/webp': '.webp',
-  'image/gif': '.gif',
-};
-
-function extensionOf(filename: string, contentType: string): string {
-  const match = /\.[A-Za-z0-9]{1,5}$/.exec(filename);
-  return match ? match[0].toLowerCase() : (EXTENSIONS[contentType] ?? '.png');
 }

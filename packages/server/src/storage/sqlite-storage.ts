@@ -348,7 +348,7 @@ export class SqliteStorage implements Storage {
       for (const append of batch) append.reject(error);
       return;
     }
-    batch.forEach((append, index) => append.resolve(events[index] as RunEvent));
+    for (const [index, append] of batch.entries()) append.resolve(events[index] as RunEvent);
   }
 
   #appendNow({

@@ -239,11 +239,11 @@ describe('bad input', () => {
         'INVALID_FILENAME',
       );
     }
-    const escape = await server.request('/api/v1/files/..%2Fflowscale.db?expires=9999999999&signature=x', {
+    const escaped = await server.request('/api/v1/files/..%2Fflowscale.db?expires=9999999999&signature=x', {
       key: null,
     });
-    expect(escape.status).toBeGreaterThanOrEqual(400);
-    expect(escape.status).toBeLessThan(500);
+    expect(escaped.status).toBeGreaterThanOrEqual(400);
+    expect(escaped.status).toBeLessThan(500);
   });
 
   it('an Idempotency-Key reused with other inputs → 409; with the same inputs → the same run', async () => {
