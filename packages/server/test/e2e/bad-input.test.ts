@@ -277,6 +277,17 @@ describe('bad input', () => {
     await expectError(await server.request('/api/v1/runs?page_size=500'), 400, 'VALIDATION_ERROR');
     await expectError(await server.request('/api/v1/runs?sort_by=name'), 400, 'VALIDATION_ERROR');
     await expectError(await server.request('/api/v1/runs?page=0'), 400, 'VALIDATION_ERROR');
+    const run = await server.request('/api/v1/runs?workflow_id=text-echo', {
+      method: 'POST',
+      body: formOf({}),
+    });
+    const runId = (await run.json()).data.run_id;
+    await expectError(await server.request(`/api/v1/runs/${runId}/events?from_seq=abc`), 400, 'BAD_REQUEST');
+    await expectError(
+      await server.request(`/api/v1/runs/${runId}/events`, { headers: { 'last-event-id': '-1' } }),
+      400,
+      'BAD_REQUEST',
+    );
     await expectError(
       await server.request('/api/v1/admin/workflows', {
         method: 'POST',

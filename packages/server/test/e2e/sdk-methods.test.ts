@@ -185,9 +185,12 @@ describe('SDK against the server', () => {
         async () => updates.filter((update) => update.run_id === submitted.data.run_id),
         (mine) => mine.some((update) => update.status === 'completed'),
       );
+      expect(server.api.isWebSocketConnected()).toBe(true);
     } finally {
       disconnect();
     }
+    server.api.disconnectWebSocket();
+    expect(server.api.isWebSocketConnected()).toBe(false);
   });
 
   it('a retried executeWorkflow with the same Idempotency-Key returns the same run', async () => {
