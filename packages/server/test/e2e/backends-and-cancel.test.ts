@@ -1,6 +1,9 @@
 import type { RunningEngine } from '@flowscale/engine';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { startTestEngine, startTestServer, type TestServer, tempDir, waitFor } from '../support/harness';
+
+// Child processes and real engines on a shared 2-core box: generous limits, only to stop hangs.
+vi.setConfig({ testTimeout: 90_000, hookTimeout: 90_000 });
 
 // Two real engines behind one server: spreading load, cancelling queued and running runs, losing a backend.
 let engineA: RunningEngine;

@@ -1,6 +1,9 @@
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it, vi } from 'vitest';
 import { children, spawnServer } from '../support/child-server';
 import { sdkClient, tempDir, waitFor } from '../support/harness';
+
+// Child processes and real engines on a shared 2-core box: generous limits, only to stop hangs.
+vi.setConfig({ testTimeout: 90_000, hookTimeout: 90_000 });
 
 afterAll(() => {
   for (const child of children) child.kill('SIGKILL');

@@ -1,8 +1,11 @@
 import path from 'node:path';
 import type { RunningEngine } from '@flowscale/engine';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it, vi } from 'vitest';
 import { children, filesStartingWith, killHard, spawnServer } from '../support/child-server';
 import { sdkClient, TEST_KEY, tempDir, waitFor } from '../support/harness';
+
+// Child processes and real engines on a shared 2-core box: generous limits, only to stop hangs.
+vi.setConfig({ testTimeout: 120_000, hookTimeout: 120_000 });
 
 // The server runs as a child process, is killed with SIGKILL while runs are in flight, and is started
 // again on the same data dir. Every run must end right: none lost, none duplicated, none stuck.
