@@ -122,7 +122,13 @@ export class RunService implements PoolListener, ReconcileTarget {
       completedAt: null,
       updatedAt: createdAt,
     };
-    const result = await this.#deps.storage.insertRun(run, 'run.queued', request.claim);
+    // Unfinished runs submitted before this one, on whichever backend: a rough place in line.
+    const queuePosition = this.#active.size;
+    const result = await this.#deps.storage.insertRun(
+      run,
+      { type: 'run.queued', data: { queue_position: queuePosition } },
+      request.claim,
+    );
     if (result.kind === 'conflict') throw new IdempotencyConflict(result.runId);
     if (result.kind === 'replayed') return { run: result.run, replayed: true };
     const active = this.#track(result.run, false);

@@ -14,6 +14,7 @@ import type {
 } from './schema';
 import type {
   ApiKeyRecord,
+  FirstEvent,
   IdempotencyClaim,
   InsertRunResult,
   KeyRole,
@@ -233,7 +234,7 @@ export class SqliteStorage implements Storage {
 
   // ---- runs ----
 
-  async insertRun(run: Run, firstEventType: string, claim?: IdempotencyClaim): Promise<InsertRunResult> {
+  async insertRun(run: Run, firstEvent: FirstEvent, claim?: IdempotencyClaim): Promise<InsertRunResult> {
     return this.#sqlite.transaction((): InsertRunResult => {
       if (claim) {
         const previous = this.#hot.findClaim.get(claim.scope, claim.key) as
@@ -266,8 +267,8 @@ export class SqliteStorage implements Storage {
       }
       const event = this.#appendNow({
         runId: run.id,
-        type: firstEventType,
-        data: { status: run.status, progress: run.progress },
+        type: firstEvent.type,
+        data: { status: run.status, progress: run.progress, ...firstEvent.data },
         patch: {},
       });
       return { kind: 'created', run: { ...run, updatedAt: event.ts }, event };

@@ -87,6 +87,11 @@ export interface RunListQuery {
   pageSize: number;
 }
 
+export interface FirstEvent {
+  type: string;
+  data: Record<string, unknown>;
+}
+
 export interface IdempotencyClaim {
   scope: string;
   key: string;
@@ -111,10 +116,10 @@ export interface OutputRecord {
 
 export interface RunStore {
   /**
-   * Inserts the run, its expected output names and its first event (seq 1, `firstEventType`) atomically;
-   * with a claim, returns the earlier run instead when the key was used.
+   * Inserts the run, its expected output names and its first event (seq 1) atomically; with a claim,
+   * returns the earlier run instead when the key was used.
    */
-  insertRun(run: Run, firstEventType: string, claim?: IdempotencyClaim): Promise<InsertRunResult>;
+  insertRun(run: Run, firstEvent: FirstEvent, claim?: IdempotencyClaim): Promise<InsertRunResult>;
   getRun(id: string): Promise<Run | undefined>;
   listRuns(query: RunListQuery): Promise<{ runs: Run[]; total: number }>;
   listUnfinishedRuns(): Promise<Run[]>;

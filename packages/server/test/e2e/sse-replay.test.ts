@@ -6,7 +6,15 @@ let server: TestServer;
 interface SseFrame {
   id?: string;
   event?: string;
-  data?: { seq: number; type: string; status: string; run_id: string; ts: string; progress: number };
+  data?: {
+    seq: number;
+    type: string;
+    status: string;
+    run_id: string;
+    ts: string;
+    progress: number;
+    queue_position?: number;
+  };
   comment?: string;
 }
 
@@ -94,6 +102,8 @@ describe('SSE run events', () => {
     const runId = await submitSlow(0);
     const all = await readSse(`/api/v1/runs/${runId}/events`);
     const total = events(all.frames).length;
+    expect(events(all.frames)[0]?.data).toMatchObject({ type: 'run.queued', status: 'queued', progress: 0 });
+    expect(events(all.frames)[0]?.data?.queue_position).toBeGreaterThanOrEqual(0);
     expect(total).toBeGreaterThanOrEqual(4);
     const fromThree = await readSse(`/api/v1/runs/${runId}/events?from_seq=3`);
     expect(events(fromThree.frames).map((frame) => frame.data!.seq)).toEqual(
