@@ -32,17 +32,15 @@ export class LocalOutputStorage implements OutputStorage {
   }
 
   async put(key: string, body: Readable | Buffer): Promise<{ size: number }> {
+    // Written in place: an output is only served once its record says ready, after this returns.
     const target = this.#path(key);
-    const tmp = `${target}.part`;
     if (Buffer.isBuffer(body)) {
-      await fs.promises.writeFile(tmp, body);
+      await fs.promises.writeFile(target, body);
       if (body.length <= SMALL_BYTES) this.#remember(key, body);
-    } else {
-      await pipeline(body, fs.createWriteStream(tmp));
+      return { size: body.length };
     }
-    // Written aside, then renamed, so a reader never sees half a file.
-    await fs.promises.rename(tmp, target);
-    return { size: Buffer.isBuffer(body) ? body.length : (await fs.promises.stat(target)).size };
+    await pipeline(body, fs.createWriteStream(target));
+    return { size: (await fs.promises.stat(target)).size };
   }
 
   #remember(key: string, body: Buffer): void {

@@ -56,9 +56,11 @@ export function producedItems(entry: ComfyHistoryEntry, nodeId: string): Produce
       }
     }
   }
-  // A node that saved files (FSSaveText writes a .txt and echoes it as text) is represented by its files.
-  if (texts.length > 0 && items.length === 0) items.push({ kind: 'text', text: texts.join('\n') });
-  return items;
+  if (texts.length === 0) return items;
+  // FSSaveText writes a .txt and echoes the same text inline: take the inline copy and skip a /view round
+  // trip. Any other file (an image beside a caption, say) keeps the files as the outputs.
+  const onlyTextFiles = items.every((item) => item.kind === 'file' && item.extension === '.txt');
+  return onlyTextFiles ? [{ kind: 'text', text: texts.join('\n') }] : items;
 }
 
 /** `<outputName>.png`, then `<outputName>_2.png`, … for further files of the same output. */

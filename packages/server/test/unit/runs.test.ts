@@ -136,8 +136,10 @@ describe('output files', () => {
       '.png',
     ]);
     expect(producedItems(entry, '4')).toEqual([{ kind: 'text', text: 'hello\nworld' }]);
-    expect(producedItems(entry, '5')).toEqual([
-      { kind: 'file', ref: { filename: 'x.txt', type: 'output' }, extension: '.txt' },
+    expect(producedItems(entry, '5')).toEqual([{ kind: 'text', text: 'echo' }]);
+    const captioned = { outputs: { '6': { text: ['caption'], images: [{ filename: 'c.png' }] } } };
+    expect(producedItems(captioned, '6')).toEqual([
+      { kind: 'file', ref: { filename: 'c.png' }, extension: '.png' },
     ]);
     expect(producedItems(entry, '9')).toEqual([]);
     expect(storedFilename('out_3_X', 0, '.png')).toBe('out_3_X.png');
