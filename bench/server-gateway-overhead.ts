@@ -21,7 +21,7 @@ import {
 } from './server-support';
 
 const KEY = 'bench-key-0123456789abcdef';
-const ITERATIONS = 60;
+const ITERATIONS = 150;
 const WARMUP = 5;
 const graphTemplate = JSON.parse(fs.readFileSync('packages/server/workflows/text-echo.json', 'utf8'));
 
