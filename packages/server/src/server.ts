@@ -58,6 +58,8 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
     let publicUrl = config.publicUrl ?? '';
     const inputFiles = new InputFileStore(config.dataDir);
     const outputs = new LocalOutputStorage(config.dataDir);
+    // The pool reports backend events to the run service, which dispatches through the pool: the pool is
+    // bound late, behind a getter, before anything can call it (the pool starts after both exist).
     let pool: BackendPool | undefined;
     const getPool = (): BackendPool => pool as BackendPool;
     const runs = new RunService({

@@ -42,22 +42,22 @@ export class BackendPool {
     this.#listener = listener;
     this.#deadAfterMs = deadAfterMs;
     this.#backends = configs.map((config, index) => {
+      // The socket's callbacks only run after connecting, by which time `backend` is initialised.
       const backend: Backend = {
         id: config.id,
         name: `container #${index + 1}`,
         url: config.url,
         client: new ComfyClient(config.url),
-        socket: undefined as unknown as ComfySocket,
+        socket: new ComfySocket(config.url, {
+          onOpen: () => this.#connected(backend),
+          onMessage: (message) => this.#message(backend, message),
+          onClose: () => this.#disconnected(backend),
+        }),
         connected: false,
         down: false,
         queueRemaining: 0,
         assigned: 0,
       };
-      backend.socket = new ComfySocket(config.url, {
-        onOpen: () => this.#connected(backend),
-        onMessage: (message) => this.#message(backend, message),
-        onClose: () => this.#disconnected(backend),
-      });
       return backend;
     });
   }
