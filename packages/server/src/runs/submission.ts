@@ -65,6 +65,9 @@ export async function readSubmission(
       throw new PayloadTooLarge(`File is larger than the limit of ${error.limit} bytes`);
     }
     const code = (error as { code?: string }).code;
+    if (code === 'ECONNRESET' || code === 'ERR_STREAM_PREMATURE_CLOSE') {
+      throw new MalformedMultipart('the request body ended early (client disconnected)');
+    }
     if (code || (error as { statusCode?: number }).statusCode) throw error;
     throw new MalformedMultipart((error as Error).message);
   }

@@ -1,5 +1,8 @@
+import fs from 'node:fs';
+import net from 'node:net';
+import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { formOf, startTestServer, type TestServer } from '../support/harness';
+import { formOf, startTestServer, type TestServer, waitFor } from '../support/harness';
 import { solidPng } from '../support/png';
 
 // Every kind of bad input gets a clear 4xx envelope naming the problem; nothing is created; the server stays up.
@@ -322,6 +325,30 @@ describe('bad input', () => {
     );
   });
 
+  it('a client that disconnects mid-upload leaves no run and no temp file behind', async () => {
+    const before = await runCount();
+    const url = new URL(server.url);
+    const boundary = '----cut';
+    const socket = net.connect(Number(url.port), url.hostname);
+    await new Promise((resolve) => socket.once('connect', resolve));
+    socket.write(
+      `POST /api/v1/runs?workflow_id=invert-image HTTP/1.1\r\nHost: ${url.host}\r\nX-API-KEY: ${server.key}\r\n` +
+        `Content-Type: multipart/form-data; boundary=${boundary}\r\nContent-Length: 10000000\r\n\r\n` +
+        `--${boundary}\r\nContent-Disposition: form-data; name="image_1"; filename="a.png"\r\n` +
+        'Content-Type: image/png\r\n\r\n',
+    );
+    socket.write(Buffer.alloc(64 * 1024, 1));
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    socket.destroy();
+    const tmpDir = path.join(server.dataDir, 'inputs', 'tmp');
+    const leftovers = await waitFor(
+      async () => fs.readdirSync(tmpDir),
+      (files) => files.length === 0,
+    );
+    expect(leftovers).toEqual([]);
+    expect(await runCount()).toBe(before);
+  });
+
   it('the server is still up and serving after all of that', async () => {
     const health = await server.request('/healthz', { key: null });
     expect(health.status).toBe(200);
@@ -332,5 +359,9 @@ describe('bad input', () => {
       100,
     );
     expect(result.data[0]?.file_content).toBe('still from FlowScale');
+    // Not one of the bad requests above was answered with a 5xx.
+    const metrics = await (await server.request('/metrics', { key: null })).text();
+    expect(metrics).toContain('status_code="4');
+    expect(metrics).not.toMatch(/status_code="5\d\d"/);
   });
 });
