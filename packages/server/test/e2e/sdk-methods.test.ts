@@ -270,6 +270,38 @@ describe('SDK against the server', () => {
     expect((gone as FlowScaleError).status).toBe(404);
   });
 
+  it('a workflow with two output nodes returns both outputs, a batch of images as several files', async () => {
+    await server.api.deployWorkflow({
+      name: 'two-outputs',
+      workflow: {
+        '1': { class_type: 'EmptyImage', inputs: { width: 4, height: 4, batch_size: 2, color: 255 } },
+        '2': { class_type: 'SaveImage', inputs: { images: ['1', 0], filename_prefix: 'x' } },
+        '3': { class_type: 'PrimitiveString', inputs: { value: 'caption' } },
+        '4': { class_type: 'PreviewAny', inputs: { source: ['3', 0] } },
+      },
+    });
+    let runId = '';
+    const result = await server.api.executeWorkflowAsync('two-outputs', {}, undefined, 100, 30_000, {
+      onIntermediateResponse: (update) => {
+        if (update.type === 'workflow_submitted') runId = update.runId;
+      },
+    });
+    // The run record lists every stored file: both images of the batch and the text.
+    const run = await server.api.getRun(runId);
+    expect((run.data.outputs ?? []).map((output) => output.filename).sort()).toEqual([
+      expect.stringMatching(/^filename_prefix_2_[A-Z0-9]{10}\.png$/),
+      expect.stringMatching(/^filename_prefix_2_[A-Z0-9]{10}_2\.png$/),
+      expect.stringMatching(/^source_4_[A-Z0-9]{10}\.txt$/),
+    ]);
+    const second = run.data.outputs?.find((output) => output.filename.endsWith('_2.png'));
+    expect((await server.api.getOutput(second?.filename ?? ''))?.data.download_url).toContain('_2.png');
+    // The SDK returns one entry per output name (the first file of a batch).
+    expect(result.data.map((entry) => entry.filename.split('.')[0]?.replace(/_2$/, '')).sort()).toEqual(
+      (run.data.output_names ?? []).slice().sort(),
+    );
+    expect(result.data.find((entry) => entry.filename.startsWith('source_4'))?.file_content).toBe('caption');
+  });
+
   it('admin: keys are created once, listed without secrets, and revoked', async () => {
     const created = await server.api.createApiKey({ name: 'ci user', role: 'user' });
     expect(created.data.key).toMatch(/^fs_/);
