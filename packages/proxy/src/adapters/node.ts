@@ -32,7 +32,8 @@ async function serve(handler: FlowScaleProxyHandler, req: NodeRequest, res: Serv
 
 export function toWebRequest(req: NodeRequest, signal: AbortSignal): Request {
   const host = req.headers.host ?? 'localhost';
-  const url = new URL(req.originalUrl ?? req.url ?? '/', `http://${host}`);
+  const scheme = (req.socket as { encrypted?: boolean }).encrypted ? 'https' : 'http';
+  const url = new URL(req.originalUrl ?? req.url ?? '/', `${scheme}://${host}`);
   const headers = new Headers();
   for (let i = 0; i < req.rawHeaders.length; i += 2) {
     const name = req.rawHeaders[i]!;
