@@ -53,12 +53,24 @@ export async function startTestServer(options: ServerOptions = {}): Promise<Test
         headers: { ...(key ? { 'x-api-key': key } : {}), ...(headers as Record<string, string> | undefined) },
       });
     },
-    close: () => server.close(),
+    close: async () => {
+      await server.close();
+      // Only a directory this helper made is removed; a caller's own data dir is left to the caller.
+      if (!options.dataDir) fs.rmSync(dataDir, { recursive: true, force: true });
+    },
   };
 }
 
 export async function startTestEngine(): Promise<RunningEngine> {
-  return startEngine({ port: 0, dataDir: tempDir('engine'), logLevel: 'error' });
+  const dataDir = tempDir('engine');
+  const engine = await startEngine({ port: 0, dataDir, logLevel: 'error' });
+  return {
+    ...engine,
+    close: async () => {
+      await engine.close();
+      fs.rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
 }
 
 export const formOf = (fields: Record<string, string | Blob>): FormData => {
