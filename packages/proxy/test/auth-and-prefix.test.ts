@@ -87,6 +87,40 @@ describe('the core handler on its own (Web Request in, Response out)', () => {
     expect(upstream.recorder.seen.map((s) => s.path)).toEqual(['/api/v1/comfy/health']);
   });
 
+  it('caps the event streams one caller holds open, and frees a slot when one ends', async () => {
+    const proxy = createFlowScaleProxy({
+      upstream: upstream.recorder.url,
+      apiKey: API_KEY,
+      authenticate: (request) => ({ id: request.headers.get('x-user') ?? 'anonymous' }),
+      maxStreamsPerCaller: 2,
+    });
+    const submit = new FormData();
+    submit.set('value_4', '20');
+    const created = await proxy(
+      new Request('http://app.example/api/v1/runs?workflow_id=slow-delay', { method: 'POST', body: submit }),
+    );
+    const runId = ((await created.json()) as { data: { run_id: string } }).data.run_id;
+    const events = (user: string) =>
+      proxy(new Request(`http://app.example/api/v1/runs/${runId}/events`, { headers: { 'x-user': user } }));
+
+    const first = await events('dave');
+    const second = await events('dave');
+    expect([first.status, second.status]).toEqual([200, 200]);
+    const refused = await events('dave');
+    expect(refused.status).toBe(429);
+    expect(refused.headers.get('retry-after')).toBe('5');
+    expect(await refused.json()).toMatchObject({ code: 'too_many_streams' });
+    // Another caller has its own allowance.
+    const other = await events('erin');
+    expect(other.status).toBe(200);
+
+    await first.body?.cancel();
+    const again = await events('dave');
+    expect(again.status).toBe(200);
+    for (const res of [second, other, again]) await res.body?.cancel();
+    await proxy(new Request(`http://app.example/api/v1/runs/${runId}/cancel`, { method: 'POST' }));
+  });
+
   it('answers 502 in the envelope when the upstream is down, without leaking the key', async () => {
     const errors: unknown[] = [];
     const proxy = createFlowScaleProxy({

@@ -4,7 +4,7 @@ import { errorResponse } from './errors';
 import { clientResponseHeaders, upstreamRequestHeaders } from './headers';
 import { createRateLimiter, type RateLimitOptions } from './rate-limit';
 import { matchRoute, OPERATIONS, type Operation } from './routes';
-import { endQuietlyOnAbort } from './stream';
+import { passBody } from './stream';
 import { createWorkflowGate, parseCatalog, type WorkflowGate } from './workflows';
 
 /** Who is calling, as decided by `authenticate`. `id` keys the rate limit. */
@@ -36,6 +36,8 @@ export interface FlowScaleProxyOptions {
   };
   /** Per-caller budget; `false` turns it off. Default 120 requests per minute. */
   rateLimit?: RateLimitOptions | false;
+  /** Run event streams one caller may hold open at once (429 beyond). Default 8; `false` for no cap. */
+  maxStreamsPerCaller?: number | false;
   /** Largest request body accepted, in bytes. Default 25 MiB. */
   maxBodyBytes?: number;
   /** Path the proxy is mounted under, e.g. `/flowscale` when the SDK's baseUrl is `https://app/flowscale`. */
@@ -77,6 +79,9 @@ export function createFlowScaleProxy(options: FlowScaleProxyOptions): FlowScaleP
   const forwardHeaders = options.forwardHeaders ?? [];
   const report = options.onError ?? (() => {});
   const rewriteDownloads = options.rewriteDownloadUrls ?? true;
+  const maxStreams =
+    options.maxStreamsPerCaller === false ? Number.POSITIVE_INFINITY : (options.maxStreamsPerCaller ?? 8);
+  const openStreams = new Map<string, number>();
 
   const upstreamUrl = (pathAndQuery: string) =>
     new URL(`${upstreamBase}${pathAndQuery}`, `${upstream.protocol}//${upstream.host}`);
@@ -163,6 +168,27 @@ export function createFlowScaleProxy(options: FlowScaleProxyOptions): FlowScaleP
       }
     }
 
+    // An event stream holds an upstream connection for the whole run; count them per caller.
+    let release = () => {};
+    if (route.operation === 'events') {
+      const open = openStreams.get(caller.id) ?? 0;
+      if (open >= maxStreams) {
+        return errorResponse(429, 'too_many_streams', `At most ${maxStreams} event streams at once`, {
+          'retry-after': '5',
+        });
+      }
+      openStreams.set(caller.id, open + 1);
+      const id = caller.id;
+      let released = false;
+      release = () => {
+        if (released) return;
+        released = true;
+        const left = (openStreams.get(id) ?? 1) - 1;
+        if (left > 0) openStreams.set(id, left);
+        else openStreams.delete(id);
+      };
+    }
+
     let tooLarge = false;
     const body =
       request.body && request.method !== 'GET' && request.method !== 'HEAD'
@@ -185,6 +211,7 @@ export function createFlowScaleProxy(options: FlowScaleProxyOptions): FlowScaleP
         duplex: 'half',
       } as RequestInit);
     } catch (error) {
+      release();
       if (tooLarge) {
         return errorResponse(413, 'payload_too_large', `Request body exceeds ${maxBody} bytes`, {
           connection: 'close',
@@ -211,7 +238,8 @@ export function createFlowScaleProxy(options: FlowScaleProxyOptions): FlowScaleP
       headers.delete('content-length');
       return new Response(JSON.stringify(json), { status: upstreamResponse.status, headers });
     }
-    const replyBody = upstreamResponse.body && endQuietlyOnAbort(upstreamResponse.body, request.signal);
+    if (!upstreamResponse.body) release();
+    const replyBody = upstreamResponse.body && passBody(upstreamResponse.body, request.signal, release);
     return new Response(replyBody, {
       status: upstreamResponse.status,
       statusText: upstreamResponse.statusText,
