@@ -151,7 +151,11 @@ describe('flowscale serve', { timeout: E2E_TIMEOUT }, () => {
         if (m && k) resolve(`${m[1]} ${k[1]}`);
       });
     });
-    const [url, key] = (await listening).split(' ') as [string, string];
+    // If serve dies instead, fail now with its output rather than waiting for the test's time limit.
+    const exitedEarly = done.then((r) => {
+      throw new Error(`serve exited (${r.code}) before it was ready:\n${r.stdout}\n${r.stderr}`);
+    });
+    const [url, key] = (await Promise.race([listening, exitedEarly])).split(' ') as [string, string];
     const health = await runCli(['health', '--json'], {
       cwd: server.work,
       env: { FLOWSCALE_API_URL: url, FLOWSCALE_API_KEY: key },
