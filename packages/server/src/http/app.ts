@@ -11,7 +11,7 @@ import { outputRoutes } from './routes/outputs';
 import { runRoutes } from './routes/runs';
 import { systemRoutes } from './routes/system';
 import { workflowRoutes } from './routes/workflows';
-import { wsRoutes } from './routes/ws';
+import { registerWebSocket, wsRoutes } from './routes/ws';
 
 const ERROR_ENVELOPE_SCHEMA = {
   $id: 'ErrorEnvelope',
@@ -63,6 +63,8 @@ export async function buildApp(ctx: AppContext): Promise<FastifyInstance> {
       files: ctx.config.maxParts,
     },
   });
+
+  await registerWebSocket(app);
 
   // Everything in here needs an API key unless the route says `config: { public: true }`.
   await app.register(async (api) => {

@@ -233,6 +233,47 @@ describe('SDK against the server', () => {
     }
   });
 
+  it('WebSocket: X-API-KEY header works; refusals are contract envelopes; unknown paths and plain GETs are 404', async () => {
+    const wsUrl = `${server.url.replace(/^http/, 'ws')}/api/v1/ws`;
+    const withHeader = new WebSocket(wsUrl, { headers: { 'x-api-key': server.key } });
+    await new Promise((resolve, reject) => {
+      withHeader.once('open', resolve);
+      withHeader.once('error', reject);
+    });
+    withHeader.send(JSON.stringify({ type: 'client_event', data: { action: 'subscribe', runId: 'nope' } }));
+    const ack = await new Promise<string>((resolve) =>
+      withHeader.once('message', (data) => resolve(String(data))),
+    );
+    expect(JSON.parse(ack)).toEqual({ type: 'subscribed', data: { runId: 'nope' } });
+    withHeader.close();
+
+    const refusal = async (url: string, headers: Record<string, string>) => {
+      const socket = new WebSocket(url, { headers });
+      socket.on('error', () => undefined);
+      return new Promise<{ status: number; body: unknown }>((resolve) => {
+        socket.once('unexpected-response', (_request, response) => {
+          let text = '';
+          response.on('data', (chunk: Buffer) => {
+            text += chunk.toString();
+          });
+          response.on('end', () => resolve({ status: response.statusCode ?? 0, body: JSON.parse(text) }));
+        });
+        socket.once('open', () => resolve({ status: 101, body: null }));
+      });
+    };
+    expect(await refusal(wsUrl, { 'x-api-key': 'wrong' })).toEqual({
+      status: 401,
+      body: { status: 'error', errors: 'Invalid or revoked API key', code: 'UNAUTHORIZED' },
+    });
+    const unknown = await refusal(`${server.url.replace(/^http/, 'ws')}/api/v1/nowhere`, {
+      'x-api-key': server.key,
+    });
+    expect(unknown).toMatchObject({ status: 404, body: { status: 'error', code: 'NOT_FOUND' } });
+    const plain = await server.request('/api/v1/ws');
+    expect(plain.status).toBe(404);
+    expect(await plain.json()).toMatchObject({ status: 'error', code: 'NOT_FOUND' });
+  });
+
   it('cancelRun on a finished run is a 409', async () => {
     const result = await server.api.executeWorkflow('text-echo', { default_value_1: 'x' });
     await waitFor(
@@ -318,5 +359,23 @@ describe('SDK against the server', () => {
     await server.api.revokeApiKey(created.data.id);
     const revoked = await user.getWorkflows().catch((caught: unknown) => caught);
     expect((revoked as FlowScaleError).status).toBe(401);
+  });
+});
+
+describe('WebSocket shutdown', () => {
+  it('closing the server closes open WebSocket clients with 1001 and a reason, without hanging', async () => {
+    const own = await startTestServer();
+    const client = new WebSocket(`${own.url.replace(/^http/, 'ws')}/api/v1/ws`, {
+      headers: { 'x-api-key': own.key },
+    });
+    await new Promise((resolve, reject) => {
+      client.once('open', resolve);
+      client.once('error', reject);
+    });
+    const closed = new Promise<[number, string]>((resolve) =>
+      client.once('close', (code, reason) => resolve([code, String(reason)])),
+    );
+    await own.close();
+    expect(await closed).toEqual([1001, 'server shutting down']);
   });
 });

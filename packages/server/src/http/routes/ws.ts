@@ -1,10 +1,8 @@
-import type { IncomingMessage } from 'node:http';
-import type { Duplex } from 'node:stream';
+import websocket from '@fastify/websocket';
 import type { FastifyInstance } from 'fastify';
-import { type WebSocket, WebSocketServer } from 'ws';
+import type { WebSocket } from 'ws';
 import type { AppContext } from '../../context';
 import type { RunEvent } from '../../storage/types';
-import { presentedKey } from '../plugins/auth';
 
 interface ClientEvent {
   type?: string;
@@ -23,54 +21,40 @@ const statusUpdate = (event: RunEvent): string =>
 const chooseSubprotocol = (protocols: Set<string>): string | false =>
   protocols.has('flowscale') ? 'flowscale' : false;
 
-function refuse(socket: Duplex, status: number, reason: string, message: string): void {
-  const body = JSON.stringify({ status: 'error', errors: message, code: reason });
-  socket.end(
-    `HTTP/1.1 ${status} ${reason}\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`,
-  );
+/**
+ * Registered on the root instance (not a route scope) so its upgrade listener, its `onResponse` socket
+ * cleanup and its `preClose` also cover upgrades to unknown paths, which get the not-found envelope.
+ */
+export async function registerWebSocket(app: FastifyInstance): Promise<void> {
+  await app.register(websocket, {
+    options: { handleProtocols: chooseSubprotocol, maxPayload: 64 * 1024 },
+    // The plugin's default closes clients with no reason; say why, and wait for them to go.
+    preClose(done) {
+      const wss = app.websocketServer;
+      for (const client of wss.clients) client.close(1001, 'server shutting down');
+      wss.close(() => done());
+    },
+  });
 }
 
 /**
- * `/api/v1/ws`: pushes run_status_update, accepts subscribe/unsubscribe. Upgrades are handled on the raw
- * server so the API key is checked before the handshake completes.
+ * `/api/v1/ws`: pushes run_status_update, accepts subscribe/unsubscribe. @fastify/websocket routes the
+ * upgrade request through Fastify first, so the auth hook of the enclosing scope refuses a missing or bad
+ * key with an ordinary 401 envelope before the handshake completes.
  */
 export async function wsRoutes(app: FastifyInstance, ctx: AppContext): Promise<void> {
-  const wss = new WebSocketServer({
-    noServer: true,
-    handleProtocols: chooseSubprotocol,
-    maxPayload: 64 * 1024,
-  });
-  wss.on('connection', (socket) => serveClient(socket, ctx));
-
-  const onUpgrade = (request: IncomingMessage, socket: Duplex, head: Buffer): void => {
-    const pathname = (request.url ?? '').split('?')[0];
-    if (pathname !== WS_PATH) {
-      refuse(socket, 404, 'NOT_FOUND', `No WebSocket endpoint at ${pathname}`);
-      return;
-    }
-    const key = presentedKey(request.headers);
-    if (!key) {
-      refuse(
-        socket,
-        401,
-        'UNAUTHORIZED',
-        'Missing API key: send X-API-KEY or the flowscale.key.<key> subprotocol',
-      );
-      return;
-    }
-    ctx.keys.authenticate(key).then(
-      (record) => {
-        if (!record) refuse(socket, 401, 'UNAUTHORIZED', 'Invalid or revoked API key');
-        else wss.handleUpgrade(request, socket, head, (client) => wss.emit('connection', client, request));
-      },
-      () => refuse(socket, 503, 'UNAVAILABLE', 'Could not check the API key'),
-    );
-  };
-  app.server.on('upgrade', onUpgrade);
-  app.addHook('preClose', async () => {
-    app.server.off('upgrade', onUpgrade);
-    for (const client of wss.clients) client.close(1001, 'server shutting down');
-    await new Promise<void>((resolve) => wss.close(() => resolve()));
+  app.route({
+    method: 'GET',
+    url: WS_PATH,
+    schema: { hide: true },
+    // A plain GET (no upgrade) gets the same 404 envelope as any other unknown route.
+    handler: (_request, reply) =>
+      reply.code(404).send({
+        status: 'error',
+        errors: `No route GET ${WS_PATH}: it only accepts WebSocket upgrades`,
+        code: 'NOT_FOUND',
+      }),
+    wsHandler: (socket) => serveClient(socket, ctx),
   });
 }
 
