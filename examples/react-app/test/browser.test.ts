@@ -1,4 +1,3 @@
-import './support/node-conditions';
 import { randomBytes } from 'node:crypto';
 import { copyFile, mkdtemp, rm } from 'node:fs/promises';
 import http from 'node:http';

@@ -1,4 +1,3 @@
-import './node-conditions';
 import { once } from 'node:events';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';

@@ -1,4 +1,3 @@
-import './node-conditions';
 import { Blob as NodeBlob, File as NodeFile } from 'node:buffer';
 import { randomBytes } from 'node:crypto';
 import { once } from 'node:events';
