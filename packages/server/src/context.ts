@@ -4,6 +4,7 @@ import type { BackendPool } from './backends/backend-pool';
 import type { ServerConfig } from './config/config';
 import type { EventBus } from './events/event-bus';
 import type { InputFileStore } from './inputs/file-store';
+import type { QueueAdmission } from './limits/admission';
 import type { Metrics } from './metrics/metrics';
 import type { OutputStorage } from './outputs/output-storage';
 import type { UrlSigner } from './outputs/signed-urls';
@@ -27,5 +28,6 @@ export interface AppContext {
   outputs: OutputStorage;
   inputFiles: InputFileStore;
   metrics: Metrics;
+  admission: QueueAdmission;
   publicUrl(): string;
 }

@@ -7,6 +7,7 @@ import type { AppContext } from './context';
 import { EventBus } from './events/event-bus';
 import { buildApp } from './http/app';
 import { InputFileStore } from './inputs/file-store';
+import { QueueAdmission } from './limits/admission';
 import { createLogger } from './logging/logger';
 import { createMetrics } from './metrics/metrics';
 import { LocalOutputStorage } from './outputs/output-storage';
@@ -93,6 +94,7 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
       outputs,
       inputFiles,
       metrics,
+      admission: new QueueAdmission(config.maxQueuedRuns, () => runs.activeCount().queued),
       publicUrl: () => publicUrl,
     };
     const app = await buildApp(ctx);

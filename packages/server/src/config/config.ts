@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { parseRateLimit, type RateLimit } from '../limits/rate-limit';
 
 /** Options accepted by `startServer` (see docs/architecture.md). Extra tuning knobs are optional. */
 export interface ServerOptions {
@@ -22,6 +23,10 @@ export interface ServerOptions {
   ssePingMs?: number;
   /** How often in-flight prompts are reconciled with their backend's /queue and /history, in ms. */
   reconcileIntervalMs?: number;
+  /** Per-API-key request rate, `"600/min"`, `"10/s"`, `"5000/hour"`; `0` turns it off. */
+  rateLimit?: string | number;
+  /** Runs allowed to wait in the queue before submissions get 429; `0` turns the cap off. */
+  maxQueuedRuns?: number;
 }
 
 export interface ServerConfig {
@@ -40,9 +45,14 @@ export interface ServerConfig {
   downloadUrlTtlSeconds: number;
   ssePingMs: number;
   reconcileIntervalMs: number;
+  rateLimit: RateLimit | null;
+  maxQueuedRuns: number;
 }
 
 const GiB = 1024 * 1024 * 1024;
+/** Generous: only a runaway client notices (about 100 requests a second, sustained). */
+const DEFAULT_RATE_LIMIT = '6000/min';
+const DEFAULT_MAX_QUEUED_RUNS = 10_000;
 
 /** The shipped examples: beside `src/` in the repo, beside `dist/` once built. */
 export const shippedWorkflowsDir = (): string => {
@@ -62,6 +72,11 @@ const intFromEnv = (value: string | undefined): number | undefined => {
   const parsed = Number(value);
   if (!Number.isFinite(parsed)) throw new Error(`Not a number: ${value}`);
   return parsed;
+};
+
+const nonNegativeInteger = (what: string, value: number): number => {
+  if (!Number.isSafeInteger(value) || value < 0) throw new Error(`Invalid ${what}: ${value}`);
+  return value;
 };
 
 /** Options win over environment variables, which win over defaults. */
@@ -89,5 +104,10 @@ export function resolveConfig(
       options.downloadUrlTtlSeconds ?? intFromEnv(env.FLOWSCALE_DOWNLOAD_URL_TTL_SECONDS) ?? 3600,
     ssePingMs: options.ssePingMs ?? 15_000,
     reconcileIntervalMs: options.reconcileIntervalMs ?? 1000,
+    rateLimit: parseRateLimit(options.rateLimit ?? (env.FLOWSCALE_RATE_LIMIT?.trim() || DEFAULT_RATE_LIMIT)),
+    maxQueuedRuns: nonNegativeInteger(
+      'max queued runs',
+      options.maxQueuedRuns ?? intFromEnv(env.FLOWSCALE_MAX_QUEUED_RUNS) ?? DEFAULT_MAX_QUEUED_RUNS,
+    ),
   };
 }

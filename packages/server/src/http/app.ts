@@ -3,6 +3,7 @@ import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from 'fastify';
 import type { AppContext } from '../context';
+import rateLimitPlugin from '../limits/limits-plugin';
 import { registerErrorHandling } from './error-handler';
 import authPlugin from './plugins/auth';
 import { adminRoutes } from './routes/admin';
@@ -69,6 +70,7 @@ export async function buildApp(ctx: AppContext): Promise<FastifyInstance> {
   // Everything in here needs an API key unless the route says `config: { public: true }`.
   await app.register(async (api) => {
     await api.register(authPlugin, { keys: ctx.keys });
+    await api.register(rateLimitPlugin, { limit: ctx.config.rateLimit });
     for (const routes of [
       systemRoutes,
       workflowRoutes,

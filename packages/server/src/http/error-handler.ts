@@ -67,7 +67,12 @@ export function registerErrorHandling(app: FastifyInstance): void {
     const { statusCode, body } = translateError(error);
     if (statusCode >= 500) request.log.error({ err: error }, 'request failed');
     else request.log.info({ code: body.code, statusCode }, body.errors);
-    if (statusCode === 413 || statusCode === 400) reply.header('connection', 'close');
+    // Retry-After is whole seconds; round up so a client that honours it never arrives early.
+    const retryAfterMs = (error as { retryAfterMs?: unknown }).retryAfterMs;
+    if (statusCode === 429 && typeof retryAfterMs === 'number')
+      reply.header('retry-after', String(Math.max(1, Math.ceil(retryAfterMs / 1000))));
+    // The body may be unread (rejected before or while it streamed): do not keep the connection for it.
+    if (statusCode === 413 || statusCode === 400 || statusCode === 429) reply.header('connection', 'close');
     return reply.code(statusCode).send(body);
   });
   app.setNotFoundHandler((request, reply) =>

@@ -48,3 +48,11 @@ export const invalidWorkflow = (details: FieldProblem[]): CodedError =>
     new InvalidWorkflowBase(`Invalid workflow: ${details.map((d) => `${d.field}: ${d.message}`).join('; ')}`),
     details,
   );
+
+/** A 429 carrying how long to wait; the error handler turns `retryAfterMs` into a `Retry-After` header. */
+export interface RetryableError extends CodedError {
+  retryAfterMs: number;
+}
+
+export const tooManyRequests = (code: string, message: string, retryAfterMs: number): RetryableError =>
+  Object.assign(new Error(message), { code, statusCode: 429, retryAfterMs });

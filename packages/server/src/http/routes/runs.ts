@@ -37,7 +37,13 @@ export async function runRoutes(app: FastifyInstance, ctx: AppContext): Promise<
           },
         },
         headers: { type: 'object', properties: { 'idempotency-key': { type: 'string' } } },
-        response: { 404: errorResponse, 409: errorResponse, 413: errorResponse, 422: errorResponse },
+        response: {
+          404: errorResponse,
+          409: errorResponse,
+          413: errorResponse,
+          422: errorResponse,
+          429: errorResponse,
+        },
       },
     },
     async (request, reply) => {
@@ -50,30 +56,38 @@ export async function runRoutes(app: FastifyInstance, ctx: AppContext): Promise<
       ) {
         throw new BadRequest(`Idempotency-Key must be 1–${MAX_IDEMPOTENCY_KEY} characters`);
       }
-      const submitted = await readSubmission(
-        request,
-        deployment.inputs,
-        ctx.inputFiles,
-        ctx.config.maxFileBytes,
-      );
-      const { bound, problems } = bindInputs(deployment.inputs, submitted);
-      if (problems.length > 0) throw invalidInputs(problems);
-      for (const file of submitted.files.values()) await ctx.storage.recordInputFile(file);
-      const { run, replayed } = await ctx.runs.submit({
-        deployment,
-        groupId,
-        bound,
-        inputs: runInputsOf(submitted, deployment.inputs),
-        ...(typeof idempotencyKey === 'string'
-          ? {
-              claim: {
-                scope: request.apiKey?.id ?? 'anonymous',
-                key: idempotencyKey,
-                requestHash: requestHash(deployment.id, groupId, submitted),
-              },
-            }
-          : {}),
-      });
+      // Refused before the body is read when the queue is full; held until the run is recorded.
+      const release = ctx.admission.reserve();
+      let submission: Awaited<ReturnType<typeof ctx.runs.submit>>;
+      try {
+        const submitted = await readSubmission(
+          request,
+          deployment.inputs,
+          ctx.inputFiles,
+          ctx.config.maxFileBytes,
+        );
+        const { bound, problems } = bindInputs(deployment.inputs, submitted);
+        if (problems.length > 0) throw invalidInputs(problems);
+        for (const file of submitted.files.values()) await ctx.storage.recordInputFile(file);
+        submission = await ctx.runs.submit({
+          deployment,
+          groupId,
+          bound,
+          inputs: runInputsOf(submitted, deployment.inputs),
+          ...(typeof idempotencyKey === 'string'
+            ? {
+                claim: {
+                  scope: request.apiKey?.id ?? 'anonymous',
+                  key: idempotencyKey,
+                  requestHash: requestHash(deployment.id, groupId, submitted),
+                },
+              }
+            : {}),
+        });
+      } finally {
+        release();
+      }
+      const { run, replayed } = submission;
       if (replayed) reply.header('idempotent-replayed', 'true');
       const body = ok({
         run_id: run.id,
