@@ -27,6 +27,12 @@ export interface ServerOptions {
   rateLimit?: string | number;
   /** Runs allowed to wait in the queue before submissions get 429; `0` turns the cap off. */
   maxQueuedRuns?: number;
+  /** Lets URL inputs reach loopback/private/link-local addresses (development and tests only). */
+  allowPrivateUrls?: boolean;
+  /** URL inputs: longest wait to connect, for headers, or between body chunks, in ms. */
+  urlFetchTimeoutMs?: number;
+  /** URL inputs: longest a whole fetch (redirects and body) may take, in ms. */
+  urlFetchTotalTimeoutMs?: number;
 }
 
 export interface ServerConfig {
@@ -47,6 +53,9 @@ export interface ServerConfig {
   reconcileIntervalMs: number;
   rateLimit: RateLimit | null;
   maxQueuedRuns: number;
+  allowPrivateUrls: boolean;
+  urlFetchTimeoutMs: number;
+  urlFetchTotalTimeoutMs: number;
 }
 
 const GiB = 1024 * 1024 * 1024;
@@ -109,5 +118,9 @@ export function resolveConfig(
       'max queued runs',
       options.maxQueuedRuns ?? intFromEnv(env.FLOWSCALE_MAX_QUEUED_RUNS) ?? DEFAULT_MAX_QUEUED_RUNS,
     ),
+    allowPrivateUrls:
+      options.allowPrivateUrls ?? env.FLOWSCALE_ALLOW_PRIVATE_URLS?.trim().toLowerCase() === 'true',
+    urlFetchTimeoutMs: options.urlFetchTimeoutMs ?? intFromEnv(env.FLOWSCALE_URL_FETCH_TIMEOUT_MS) ?? 30_000,
+    urlFetchTotalTimeoutMs: options.urlFetchTotalTimeoutMs ?? 15 * 60_000,
   };
 }

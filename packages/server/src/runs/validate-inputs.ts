@@ -92,7 +92,10 @@ export function bindInputs(
     }
     if (!claim(spec, field)) continue;
     if (FILE_INPUT_TYPES.has(spec.type)) {
-      problems.push({ field, message: `expected a file upload (${spec.type}), got a text field` });
+      problems.push({
+        field,
+        message: `expected a file upload (${spec.type}), an http(s) URL or a data: URL, got a text field`,
+      });
       continue;
     }
     const { value, problem } = parseScalar(spec, raw);

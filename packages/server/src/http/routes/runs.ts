@@ -1,6 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { AppContext } from '../../context';
 import { readSubmission, requestHash, runInputsOf } from '../../runs/submission';
+import { resolveUrlInputs, urlFields, withPlaceholders } from '../../runs/url-inputs';
 import { bindInputs } from '../../runs/validate-inputs';
 import { ok } from '../envelope';
 import { BadRequest, invalidInputs, RunNotFound } from '../errors';
@@ -66,6 +67,18 @@ export async function runRoutes(app: FastifyInstance, ctx: AppContext): Promise<
           ctx.inputFiles,
           ctx.config.maxFileBytes,
         );
+        // URL inputs are fetched only once everything else in the request is known to be valid.
+        const urls = urlFields(submitted, deployment.inputs);
+        if (urls.length > 0) {
+          const early = bindInputs(deployment.inputs, withPlaceholders(submitted, urls)).problems;
+          if (early.length > 0) throw invalidInputs(early);
+          await resolveUrlInputs(submitted, urls, ctx.inputFiles, {
+            allowPrivate: ctx.config.allowPrivateUrls,
+            idleTimeoutMs: ctx.config.urlFetchTimeoutMs,
+            totalTimeoutMs: ctx.config.urlFetchTotalTimeoutMs,
+            maxFileBytes: ctx.config.maxFileBytes,
+          });
+        }
         const { bound, problems } = bindInputs(deployment.inputs, submitted);
         if (problems.length > 0) throw invalidInputs(problems);
         for (const file of submitted.files.values()) await ctx.storage.recordInputFile(file);
