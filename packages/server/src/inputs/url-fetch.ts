@@ -27,6 +27,8 @@ export interface UrlFetchOptions {
   limitBytes: number;
   /** DNS resolution; injectable so tests can map names without touching real DNS. */
   resolve?: Resolver;
+  /** Extra trusted CA certificates (PEM) for https; tests use it for a self-signed loopback origin. */
+  ca?: string;
   /** The address policy; injectable so tests can allow exactly one loopback address and refuse the rest. */
   blocked?: (address: string) => string | undefined;
 }
@@ -83,7 +85,12 @@ export async function checkUrl(raw: string | URL, options: UrlFetchOptions): Pro
 }
 
 /** One request to the pinned address; TLS still verifies the certificate against the URL's host name. */
-function requestOnce(target: Target, signal: AbortSignal, idleTimeoutMs: number): Promise<IncomingMessage> {
+function requestOnce(
+  target: Target,
+  signal: AbortSignal,
+  options: UrlFetchOptions,
+): Promise<IncomingMessage> {
+  const { idleTimeoutMs } = options;
   const { url, address } = target;
   const secure = url.protocol === 'https:';
   const host = url.hostname.replace(/^\[(.*)\]$/, '$1');
@@ -97,6 +104,7 @@ function requestOnce(target: Target, signal: AbortSignal, idleTimeoutMs: number)
       agent: false,
       signal,
       ...(secure && !isIP(host) ? { servername: host } : {}),
+      ...(secure && options.ca ? { ca: options.ca } : {}),
     });
     request.setTimeout(idleTimeoutMs, () =>
       request.destroy(new UrlInputError('failed', `no answer from ${url.host} within ${idleTimeoutMs} ms`)),
@@ -129,7 +137,7 @@ export async function openUrl(
   for (let hop = 0; ; hop++) {
     let response: IncomingMessage;
     try {
-      response = await requestOnce(target, signal, options.idleTimeoutMs);
+      response = await requestOnce(target, signal, options);
     } catch (error) {
       throw describeFailure(error, target.url);
     }

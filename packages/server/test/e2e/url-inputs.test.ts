@@ -119,6 +119,16 @@ describe('data: URL inputs', () => {
     expect(storedInputs(strict)).toContain(sha(png));
   });
 
+  it('the SDK passes a data: URL string as the image input, as in the FlowScale docs', async () => {
+    const result = await strict.api.executeWorkflowAsync(
+      'invert-image',
+      { image_1: `data:image/png;base64,${solidPng(2, 2, [0, 0, 255]).toString('base64')}` },
+      undefined,
+      100,
+    );
+    expect(result.data[0]?.download_url).toMatch(/^http/);
+  });
+
   it('malformed or oversized data: URLs are refused naming the input', async () => {
     await refused(strict, 'data:image/png;base64,@@not-base64@@', 422, 'INVALID_INPUTS', /not valid base64/);
     const big = Buffer.alloc(MAX + 1, 7).toString('base64');

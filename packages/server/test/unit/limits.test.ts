@@ -28,6 +28,10 @@ describe('rate limit parsing', () => {
       maxQueuedRuns: 0,
     });
     expect(() => resolveConfig({}, { FLOWSCALE_MAX_QUEUED_RUNS: '-3' })).toThrow(/max queued runs/);
+    // Not a limit, but configured the same way: private URL fetching only on an explicit "true".
+    expect(resolveConfig({}, {}).allowPrivateUrls).toBe(false);
+    expect(resolveConfig({}, { FLOWSCALE_ALLOW_PRIVATE_URLS: '1' }).allowPrivateUrls).toBe(false);
+    expect(resolveConfig({}, { FLOWSCALE_ALLOW_PRIVATE_URLS: 'TRUE' }).allowPrivateUrls).toBe(true);
   });
 });
 

@@ -1,7 +1,13 @@
+import { execFileSync } from 'node:child_process';
+import fs from 'node:fs';
+import https from 'node:https';
+import type { AddressInfo } from 'node:net';
+import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { blockedReason } from '../../src/inputs/address-policy';
 import { decodeDataUrl } from '../../src/inputs/data-url';
 import { openUrl, type UrlFetchOptions } from '../../src/inputs/url-fetch';
+import { tempDir } from '../support/harness';
 import { type Origin, startOrigin } from '../support/origin';
 
 describe('address policy', () => {
@@ -147,5 +153,52 @@ describe('openUrl against a loopback origin', () => {
     await expect(openUrl('ftp://pinned.test/x', { ...onlyOrigin, resolve })).rejects.toThrow(
       /only http and https/,
     );
+  });
+});
+
+describe('https with a pinned address', () => {
+  it('connects to the checked address but verifies the certificate against the URL host name (SNI)', async () => {
+    const dir = tempDir('tls');
+    const key = path.join(dir, 'key.pem');
+    const cert = path.join(dir, 'cert.pem');
+    execFileSync(
+      'openssl',
+      [
+        ...['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '1', '-subj', '/CN=images.test'],
+        ...['-addext', 'subjectAltName=DNS:images.test', '-keyout', key, '-out', cert],
+      ],
+      { stdio: 'ignore' },
+    );
+    const pem = fs.readFileSync(cert, 'utf8');
+    const seen: Array<string | undefined> = [];
+    const server = https.createServer({ key: fs.readFileSync(key), cert: pem }, (request, response) => {
+      seen.push(request.headers.host);
+      response.end('secure');
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const { port } = server.address() as AddressInfo;
+    try {
+      const options: UrlFetchOptions = {
+        allowPrivate: true,
+        idleTimeoutMs: 5000,
+        totalTimeoutMs: 10_000,
+        limitBytes: 1000,
+        ca: pem,
+        resolve: async () => [{ address: '127.0.0.1', family: 4 }],
+      };
+      const { response } = await openUrl(`https://images.test:${port}/x.png`, options);
+      let text = '';
+      for await (const chunk of response) text += String(chunk);
+      expect(text).toBe('secure');
+      expect(seen).toEqual([`images.test:${port}`]);
+      // The same pinned address under another name must fail certificate verification.
+      await expect(openUrl(`https://other.test:${port}/x.png`, options)).rejects.toThrow(
+        /could not fetch from other\.test:\d+: ERR_TLS_CERT_ALTNAME_INVALID/,
+      );
+    } finally {
+      server.closeAllConnections();
+      await new Promise((resolve) => server.close(resolve));
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

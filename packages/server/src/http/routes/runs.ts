@@ -1,10 +1,8 @@
 import type { FastifyInstance } from 'fastify';
 import type { AppContext } from '../../context';
-import { readSubmission, requestHash, runInputsOf } from '../../runs/submission';
-import { resolveUrlInputs, urlFields, withPlaceholders } from '../../runs/url-inputs';
-import { bindInputs } from '../../runs/validate-inputs';
+import { acceptSubmission } from '../../runs/accept-submission';
 import { ok } from '../envelope';
-import { BadRequest, invalidInputs, RunNotFound } from '../errors';
+import { BadRequest, RunNotFound } from '../errors';
 
 interface SubmitQuery {
   workflow_id: string;
@@ -59,44 +57,15 @@ export async function runRoutes(app: FastifyInstance, ctx: AppContext): Promise<
       }
       // Refused before the body is read when the queue is full; held until the run is recorded.
       const release = ctx.admission.reserve();
-      let submission: Awaited<ReturnType<typeof ctx.runs.submit>>;
+      let submission: Awaited<ReturnType<typeof acceptSubmission>>;
       try {
-        const submitted = await readSubmission(
+        submission = await acceptSubmission(
+          ctx,
           request,
-          deployment.inputs,
-          ctx.inputFiles,
-          ctx.config.maxFileBytes,
-        );
-        // URL inputs are fetched only once everything else in the request is known to be valid.
-        const urls = urlFields(submitted, deployment.inputs);
-        if (urls.length > 0) {
-          const early = bindInputs(deployment.inputs, withPlaceholders(submitted, urls)).problems;
-          if (early.length > 0) throw invalidInputs(early);
-          await resolveUrlInputs(submitted, urls, ctx.inputFiles, {
-            allowPrivate: ctx.config.allowPrivateUrls,
-            idleTimeoutMs: ctx.config.urlFetchTimeoutMs,
-            totalTimeoutMs: ctx.config.urlFetchTotalTimeoutMs,
-            maxFileBytes: ctx.config.maxFileBytes,
-          });
-        }
-        const { bound, problems } = bindInputs(deployment.inputs, submitted);
-        if (problems.length > 0) throw invalidInputs(problems);
-        for (const file of submitted.files.values()) await ctx.storage.recordInputFile(file);
-        submission = await ctx.runs.submit({
           deployment,
           groupId,
-          bound,
-          inputs: runInputsOf(submitted, deployment.inputs),
-          ...(typeof idempotencyKey === 'string'
-            ? {
-                claim: {
-                  scope: request.apiKey?.id ?? 'anonymous',
-                  key: idempotencyKey,
-                  requestHash: requestHash(deployment.id, groupId, submitted),
-                },
-              }
-            : {}),
-        });
+          typeof idempotencyKey === 'string' ? idempotencyKey : undefined,
+        );
       } finally {
         release();
       }
