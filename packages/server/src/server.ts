@@ -12,6 +12,7 @@ import { createLogger } from './logging/logger';
 import { createMetrics } from './metrics/metrics';
 import { LocalOutputStorage } from './outputs/output-storage';
 import { UrlSigner } from './outputs/signed-urls';
+import { RetentionSweeper } from './retention/retention';
 import { RunService } from './runs/run-service';
 import { downloadUrlBuilder } from './runs/run-view';
 import { RunViews } from './runs/run-views';
@@ -101,6 +102,15 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
     await runs.start();
     pool.start();
     await app.listen({ host: config.host, port: config.port });
+    const retention = new RetentionSweeper({
+      storage,
+      inputFiles,
+      outputs,
+      log,
+      days: config.retentionDays,
+      intervalMs: config.retentionSweepIntervalMs,
+    });
+    retention.start();
     const address = app.server.address();
     const port = typeof address === 'object' && address ? address.port : config.port;
     const localHost = config.host === '0.0.0.0' || config.host === '::' ? '127.0.0.1' : config.host;
@@ -113,6 +123,7 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
     const close = (): Promise<void> => {
       closing ??= (async () => {
         await app.close();
+        await retention.stop();
         pool?.stop();
         await runs.stop();
         await engine?.close();

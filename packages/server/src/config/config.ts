@@ -33,6 +33,10 @@ export interface ServerOptions {
   urlFetchTimeoutMs?: number;
   /** URL inputs: longest a whole fetch (redirects and body) may take, in ms. */
   urlFetchTotalTimeoutMs?: number;
+  /** Stored input and output files older than this many days are deleted; 0 (the default) keeps them. */
+  retentionDays?: number;
+  /** How often the retention sweep runs, in ms. */
+  retentionSweepIntervalMs?: number;
 }
 
 export interface ServerConfig {
@@ -56,6 +60,8 @@ export interface ServerConfig {
   allowPrivateUrls: boolean;
   urlFetchTimeoutMs: number;
   urlFetchTotalTimeoutMs: number;
+  retentionDays: number;
+  retentionSweepIntervalMs: number;
 }
 
 const GiB = 1024 * 1024 * 1024;
@@ -85,6 +91,11 @@ const intFromEnv = (value: string | undefined): number | undefined => {
 
 const nonNegativeInteger = (what: string, value: number): number => {
   if (!Number.isSafeInteger(value) || value < 0) throw new Error(`Invalid ${what}: ${value}`);
+  return value;
+};
+
+const nonNegativeNumber = (what: string, value: number): number => {
+  if (!Number.isFinite(value) || value < 0) throw new Error(`Invalid ${what}: ${value}`);
   return value;
 };
 
@@ -122,5 +133,10 @@ export function resolveConfig(
       options.allowPrivateUrls ?? env.FLOWSCALE_ALLOW_PRIVATE_URLS?.trim().toLowerCase() === 'true',
     urlFetchTimeoutMs: options.urlFetchTimeoutMs ?? intFromEnv(env.FLOWSCALE_URL_FETCH_TIMEOUT_MS) ?? 30_000,
     urlFetchTotalTimeoutMs: options.urlFetchTotalTimeoutMs ?? 15 * 60_000,
+    retentionDays: nonNegativeNumber(
+      'retention days',
+      options.retentionDays ?? intFromEnv(env.FLOWSCALE_RETENTION_DAYS) ?? 0,
+    ),
+    retentionSweepIntervalMs: options.retentionSweepIntervalMs ?? 60 * 60_000,
   };
 }

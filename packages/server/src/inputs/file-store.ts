@@ -68,4 +68,30 @@ export class InputFileStore {
     await fs.promises.rename(tmpPath, this.pathFor(sha256));
     return { sha256, size: counter.bytes, filename: meta.filename, content_type: meta.contentType };
   }
+
+  /**
+   * Deletes stored inputs last written before `cutoffMs` (a re-upload of the same content renames a fresh
+   * file over it, so the modification time is the last upload), except those in `keep`; also stale temp
+   * files left by a crash. Returns the hashes deleted.
+   */
+  async removeOlderThan(cutoffMs: number, keep: ReadonlySet<string>): Promise<string[]> {
+    const removed: string[] = [];
+    for (const name of await fs.promises.readdir(this.#dir)) {
+      if (!/^[0-9a-f]{64}$/.test(name) || keep.has(name)) continue;
+      if (await this.#removeIfOlder(path.join(this.#dir, name), cutoffMs)) removed.push(name);
+    }
+    for (const name of await fs.promises.readdir(this.#tmpDir))
+      await this.#removeIfOlder(path.join(this.#tmpDir, name), cutoffMs);
+    return removed;
+  }
+
+  async #removeIfOlder(file: string, cutoffMs: number): Promise<boolean> {
+    try {
+      if ((await fs.promises.stat(file)).mtimeMs >= cutoffMs) return false;
+      await fs.promises.rm(file, { force: true });
+      return true;
+    } catch {
+      return false; // gone meanwhile
+    }
+  }
 }

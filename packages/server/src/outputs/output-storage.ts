@@ -3,12 +3,14 @@ import path from 'node:path';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 
-/** Where run outputs live. A local folder today; an S3 bucket can implement the same four calls. */
+/** Where run outputs live. A local folder today; an S3 bucket can implement the same five calls. */
 export interface OutputStorage {
   put(key: string, body: Readable | Buffer): Promise<{ size: number }>;
   open(key: string): Promise<Readable | undefined>;
   size(key: string): Promise<number | undefined>;
   readText(key: string): Promise<string | undefined>;
+  /** Removes the file; a missing one is not an error (retention may race a restart). */
+  delete(key: string): Promise<void>;
 }
 
 const SAFE_KEY = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
@@ -65,6 +67,11 @@ export class LocalOutputStorage implements OutputStorage {
     } catch {
       return undefined;
     }
+  }
+
+  async delete(key: string): Promise<void> {
+    this.#recent.delete(key);
+    await fs.promises.rm(this.#path(key), { force: true });
   }
 
   async readText(key: string): Promise<string | undefined> {

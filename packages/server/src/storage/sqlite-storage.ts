@@ -419,6 +419,37 @@ export class SqliteStorage implements Storage {
     return exact ? toOutput(exact) : undefined;
   }
 
+  async listExpiredOutputs(cutoff: string, limit: number): Promise<OutputRecord[]> {
+    const rows = await this.#db
+      .selectFrom('outputs')
+      .innerJoin('runs', 'runs.id', 'outputs.run_id')
+      .selectAll('outputs')
+      .where('outputs.ready', '=', 1)
+      .where('outputs.created_at', '<', cutoff)
+      .where('runs.status', 'in', ['completed', 'failed', 'cancelled'])
+      .orderBy('outputs.created_at', 'asc')
+      .limit(limit)
+      .execute();
+    return rows.map(toOutput);
+  }
+
+  async deleteOutputRecords(outputs: OutputRecord[]): Promise<void> {
+    if (outputs.length === 0) return;
+    const runIds = [...new Set(outputs.map((output) => output.runId))];
+    await this.#db.transaction().execute(async (trx) => {
+      await trx
+        .deleteFrom('outputs')
+        .where(
+          'filename',
+          'in',
+          outputs.map((output) => output.filename),
+        )
+        .execute();
+      // The name-only placeholder would otherwise answer "the run ended without producing it".
+      await trx.deleteFrom('outputs').where('run_id', 'in', runIds).where('ready', '=', 0).execute();
+    });
+  }
+
   // ---- workflows ----
 
   async upsertWorkflow(record: WorkflowRecord): Promise<WorkflowRecord> {
@@ -548,6 +579,10 @@ export class SqliteStorage implements Storage {
       })
       .onConflict((oc) => oc.column('sha256').doNothing())
       .execute();
+  }
+
+  async deleteInputFileRecord(sha256: string): Promise<void> {
+    await this.#db.deleteFrom('input_files').where('sha256', '=', sha256).execute();
   }
 
   async getSetting(key: string): Promise<string | undefined> {

@@ -133,6 +133,10 @@ export interface RunStore {
 export interface OutputStore {
   saveOutputFile(record: OutputRecord): Promise<void>;
   findOutput(filenameOrName: string): Promise<OutputRecord | undefined>;
+  /** Ready output files of finished runs, recorded before `cutoff` (ISO time), oldest first. */
+  listExpiredOutputs(cutoff: string, limit: number): Promise<OutputRecord[]>;
+  /** Forgets these output files and the still-pending placeholders of their runs. */
+  deleteOutputRecords(outputs: OutputRecord[]): Promise<void>;
 }
 
 export interface WorkflowRecord {
@@ -182,6 +186,7 @@ export interface KeyStore {
 
 export interface InputFileStore {
   recordInputFile(file: StoredFileRef): Promise<void>;
+  deleteInputFileRecord(sha256: string): Promise<void>;
 }
 
 export interface SettingsStore {

@@ -32,6 +32,9 @@ describe('rate limit parsing', () => {
     expect(resolveConfig({}, {}).allowPrivateUrls).toBe(false);
     expect(resolveConfig({}, { FLOWSCALE_ALLOW_PRIVATE_URLS: '1' }).allowPrivateUrls).toBe(false);
     expect(resolveConfig({}, { FLOWSCALE_ALLOW_PRIVATE_URLS: 'TRUE' }).allowPrivateUrls).toBe(true);
+    expect(resolveConfig({}, {}).retentionDays).toBe(0);
+    expect(resolveConfig({}, { FLOWSCALE_RETENTION_DAYS: '30' }).retentionDays).toBe(30);
+    expect(() => resolveConfig({}, { FLOWSCALE_RETENTION_DAYS: '-1' })).toThrow(/retention days/);
   });
 });
 

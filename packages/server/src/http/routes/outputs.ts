@@ -37,7 +37,11 @@ export async function outputRoutes(app: FastifyInstance, ctx: AppContext): Promi
       const output =
         (await ctx.storage.findOutput(filename)) ??
         (extension ? await ctx.storage.findOutput(filename.slice(0, -extension.length)) : undefined);
-      if (!output) throw new OutputNotFound(`No run has an output named ${filename}`);
+      if (!output) {
+        const days = ctx.config.retentionDays;
+        const expiry = days > 0 ? ` (output files are deleted after ${days} days)` : '';
+        throw new OutputNotFound(`No run has an output named ${filename}${expiry}`);
+      }
       if (!output.ready) {
         const run = await ctx.storage.getRun(output.runId);
         if (run && isTerminal(run.status)) {
@@ -73,7 +77,11 @@ export async function outputRoutes(app: FastifyInstance, ctx: AppContext): Promi
       if (verdict === 'expired') throw new Forbidden('Download URL has expired; ask for the output again');
       const output = await ctx.storage.findOutput(filename);
       const stream = output?.ready ? await ctx.outputs.open(output.storageKey ?? filename) : undefined;
-      if (!output || !stream) throw new OutputNotFound(`No output file ${filename}`);
+      if (!output || !stream) {
+        const days = ctx.config.retentionDays;
+        const expiry = days > 0 ? ` (output files are deleted after ${days} days)` : '';
+        throw new OutputNotFound(`No output file ${filename}${expiry}`);
+      }
       reply.header('content-type', output.contentType ?? 'application/octet-stream');
       if (output.size !== null) reply.header('content-length', output.size);
       reply.header('content-disposition', `inline; filename="${filename}"`);
