@@ -102,6 +102,12 @@ export function toCliError(err: unknown, config?: ResolvedConfig): CliError {
   if (status === 400 || status === 413 || status === 422) {
     return new CliError(serverMessage(err) + detailsSuffix(err), ExitCode.usage);
   }
+  if (status === 429) {
+    return new CliError(
+      `the server is rate limiting this key (HTTP 429: ${serverMessage(err)}); wait a moment and try again`,
+      ExitCode.generic,
+    );
+  }
   if (isConnectionError(err)) {
     const url = config?.apiUrl ?? 'the server';
     const from = config

@@ -50,6 +50,15 @@ describe('toCliError', () => {
     expect(u.message).toContain('http://127.0.0.1:9');
     expect(u.message).toContain('FLOWSCALE_API_URL');
   });
+  it('explains rate limiting', () => {
+    const e = toCliError(httpError(429, 'HTTP Error 429 Too Many Requests - Rate limit exceeded'), config);
+    expect(e).toMatchObject({
+      exitCode: ExitCode.generic,
+      message:
+        'the server is rate limiting this key (HTTP 429: Rate limit exceeded); wait a moment and try again',
+    });
+  });
+
   it('keeps messages on one line and passes CliErrors through', () => {
     expect(toCliError(new Error('first\n    at stack (x.ts:1)')).message).toBe('first');
     const own = new CliError('mine', ExitCode.runFailed);

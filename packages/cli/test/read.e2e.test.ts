@@ -137,6 +137,29 @@ describe('bad input gets one line and a stable exit code', { timeout: E2E_TIMEOU
     expect(r.stderr).toContain('FLOWSCALE_API_URL');
   });
 
+  it('rate limiting (429) is explained in one line', async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'fs-cli-ratelimit-'));
+    const limited = await startServer({
+      port: 0,
+      dataDir,
+      apiKeys: ['test-key'],
+      rateLimit: '1/min',
+      logLevel: 'error',
+    });
+    try {
+      const env = { FLOWSCALE_API_URL: limited.url };
+      const results = [await cli(['workflows'], env), await cli(['workflows'], env)];
+      const refused = results.find((r) => r.code !== 0);
+      expect(refused, 'one of two calls within a 1/min limit must be refused').toBeDefined();
+      expect(refused!.code).toBe(1);
+      expectOneLineError(refused!.stderr);
+      expect(refused!.stderr).toMatch(/^error: the server is rate limiting this key \(HTTP 429: /);
+    } finally {
+      await limited.close();
+      rmSync(dataDir, { recursive: true, force: true });
+    }
+  });
+
   it('--json errors are one JSON line on stderr', async () => {
     const r = await cli(['workflows', 'show', 'nope-nope', '--json']);
     expect(r.code).toBe(4);
