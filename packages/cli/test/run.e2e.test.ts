@@ -77,6 +77,22 @@ describe('flowscale run', { timeout: E2E_TIMEOUT }, () => {
     expect([data[0], data[1], data[2]]).toEqual([245, 155, 55]);
   });
 
+  it('passes a data: URL for an image input through to the server', async () => {
+    const png = await sharp({
+      create: { width: 2, height: 2, channels: 3, background: { r: 255, g: 255, b: 0 } },
+    })
+      .png()
+      .toBuffer();
+    const dataUrl = `data:image/png;base64,${png.toString('base64')}`;
+    const r = await cli(['run', 'invert-image', '-i', `image_1=${dataUrl}`, '--out', 'dataurl', '--json']);
+    expect(r.code, r.stderr).toBe(0);
+    const { data } = await sharp(JSON.parse(r.stdout).outputs[0].path)
+      .removeAlpha()
+      .raw()
+      .toBuffer({ resolveWithObject: true });
+    expect([data[0], data[1], data[2]]).toEqual([0, 0, 255]);
+  });
+
   it('reads an input from stdin with @-', async () => {
     const child = spawnCli(['run', 'invert-image', '-i', 'image_1=@-', '--out', 'piped', '--json'], {
       cwd: server.work,
