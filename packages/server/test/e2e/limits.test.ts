@@ -21,8 +21,9 @@ const retryingClient = (url: string, key: string): FlowscaleAPI =>
 
 describe('per-key rate limit', () => {
   it('answers 429 RATE_LIMITED with Retry-After once a key spends its burst; other keys and public routes are unaffected', async () => {
+    // Per minute, so a slow shared machine cannot refill a token between the requests below.
     const own = await startTestServer({
-      rateLimit: '3/s',
+      rateLimit: '3/min',
       apiKeys: ['test-admin-key-0123456789', OTHER_KEY],
     });
     server = own;
@@ -30,10 +31,10 @@ describe('per-key rate limit', () => {
       expect((await own.request('/api/v1/comfy/workflows')).status).toBe(200);
     const limited = await own.request('/api/v1/comfy/workflows');
     expect(limited.status).toBe(429);
-    expect(limited.headers.get('retry-after')).toBe('1');
+    expect(limited.headers.get('retry-after')).toMatch(/^(19|20)$/); // one token every 20 s
     expect(await limited.json()).toEqual({
       status: 'error',
-      errors: 'Rate limit of 3 requests per 1 s exceeded for this API key',
+      errors: 'Rate limit of 3 requests per 60 s exceeded for this API key',
       code: 'RATE_LIMITED',
     });
     expect((await own.request('/api/v1/comfy/workflows', { key: OTHER_KEY })).status).toBe(200);
@@ -43,15 +44,21 @@ describe('per-key rate limit', () => {
   });
 
   it('the SDK retries a 429 after Retry-After and then succeeds', async () => {
-    const own = await startTestServer({ rateLimit: '2/s' });
+    // One token every 5 s: slow enough that the bucket is surely empty when the SDK call starts.
+    const own = await startTestServer({ rateLimit: '12/min' });
     server = own;
-    for (let index = 0; index < 2; index++)
+    for (let index = 0; index < 12; index++)
       expect((await own.request('/api/v1/comfy/workflows')).status).toBe(200);
-    expect((await own.request('/api/v1/comfy/workflows')).status).toBe(429);
+    const limited = await own.request('/api/v1/comfy/workflows');
+    expect(limited.status).toBe(429);
+    const retryAfter = Number(limited.headers.get('retry-after'));
+    expect(retryAfter).toBeGreaterThanOrEqual(1);
+    expect(retryAfter).toBeLessThanOrEqual(5);
     const started = Date.now();
     const workflows = await retryingClient(own.url, own.key).getWorkflows();
     expect(workflows.status).toBe('success');
-    expect(Date.now() - started).toBeGreaterThanOrEqual(900);
+    // Refused at first (so it waited), and well under the ≥ 30 s its own backoff would have taken.
+    expect(Date.now() - started).toBeGreaterThanOrEqual(500);
     expect(Date.now() - started).toBeLessThan(15_000);
   });
 
