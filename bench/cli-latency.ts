@@ -4,7 +4,7 @@
 //   health --json    plus one API call through the SDK
 //   run text-echo    the whole run path: workflow lookup, submit, SSE progress, output download
 // Each for the built CLI (packages/cli/dist, needs `npm run build`) and for the source through tsx.
-// Run: node --conditions=source --import tsx bench/cli-latency.ts
+// Run: node --conditions=flowscale-source --import tsx bench/cli-latency.ts
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import { createRequire } from 'node:module';
@@ -24,7 +24,7 @@ const server = await startServer({ port: 0, dataDir, apiKeys: ['bench-key'], log
 const env = { ...process.env, FLOWSCALE_API_URL: server.url, FLOWSCALE_API_KEY: 'bench-key', NO_COLOR: '1' };
 
 const variants: Record<string, string[]> = {
-  source: ['--conditions=source', '--import', tsx, path.join(root, 'packages/cli/src/bin.ts')],
+  source: ['--conditions=flowscale-source', '--import', tsx, path.join(root, 'packages/cli/src/bin.ts')],
 };
 if (fs.existsSync(dist)) variants.built = [dist];
 else console.log('packages/cli/dist is missing: run `npm run build` to measure the built CLI too.\n');

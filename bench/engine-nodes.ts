@@ -2,7 +2,7 @@
  * Cost of the engine's exact ComfyUI pixel maths against plain libvips (sharp) doing the nearest
  * equivalent operation on the same 1024x1024 RGB frame, measured in the same run.
  *
- *   node --conditions=source --import tsx bench/engine-nodes.ts
+ *   node --conditions=flowscale-source --import tsx bench/engine-nodes.ts
  *
  * The engine's blur/scale reproduce torch's kernels exactly (and yield to the event loop every 64 rows);
  * sharp's are different filters, so the ratio is the price of matching ComfyUI's pixels.

@@ -1,7 +1,7 @@
 /**
  * Engine throughput, latency and memory, against a real engine process on 127.0.0.1.
  *
- *   node --conditions=source --import tsx bench/engine-throughput.ts [--prompts 1000]
+ *   node --conditions=flowscale-source --import tsx bench/engine-throughput.ts [--prompts 1000]
  *
  * Phases (the baseline is measured in the same run):
  *   1. baseline: PrimitiveString -> PreviewAny, one at a time (protocol + queue overhead only);
@@ -33,7 +33,7 @@ async function startEngineProcess(dataDir: string): Promise<{ child: ChildProces
   const child = spawn(
     process.execPath,
     [
-      '--conditions=source',
+      '--conditions=flowscale-source',
       '--import',
       'tsx',
       bin,

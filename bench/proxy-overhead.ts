@@ -5,7 +5,7 @@
 //                     that stamps each event, so only the proxy hop differs)
 //   upload throughput a 64 MiB streamed multipart body into a sink upstream, and the proxy's RSS
 //                     growth meanwhile (streaming means it must not grow with the body)
-// Run: node --conditions=source --import tsx bench/proxy-overhead.ts
+// Run: node --conditions=flowscale-source --import tsx bench/proxy-overhead.ts
 import { once } from 'node:events';
 import fs from 'node:fs';
 import http from 'node:http';

@@ -1,5 +1,5 @@
 // Minified + gzipped size of the SDK's core entry as a browser bundle (esbuild, like peers.md measured).
-// Run: node --conditions=source --import tsx bench/sdk-bundle-size.ts
+// Run: node --conditions=flowscale-source --import tsx bench/sdk-bundle-size.ts
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { build } from 'esbuild';

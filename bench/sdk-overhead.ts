@@ -4,7 +4,7 @@
 //   bare+signal the same with an AbortController's signal: what making a request abortable costs in fetch
 //   bare+timer  the same plus a setTimeout/clearTimeout pair: the usual way to add a per-request timeout
 //   sdk         FlowscaleAPI.checkHealth() (timeout, retries, error mapping, logging off)
-// Run: node --conditions=source --import tsx bench/sdk-overhead.ts
+// Run: node --conditions=flowscale-source --import tsx bench/sdk-overhead.ts
 import { FlowscaleAPI } from 'flowscale';
 import { startLoopbackServer } from './sdk-support';
 

@@ -3,7 +3,7 @@
 // Each upload runs in a fresh child process so its peak (VmHWM) is its own; the server is another process.
 // The child is this file bundled by esbuild and run by plain node, so the TypeScript loader's own memory
 // (about 40 MB for tsx + esbuild) is not counted.
-// Run: node --conditions=source --import tsx bench/sdk-upload-rss.ts
+// Run: node --conditions=flowscale-source --import tsx bench/sdk-upload-rss.ts
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -58,7 +58,7 @@ async function main() {
     platform: 'node',
     format: 'esm',
     outfile: script,
-    conditions: ['source'],
+    conditions: ['flowscale-source'],
     external: ['esbuild'],
     logLevel: 'silent',
   });

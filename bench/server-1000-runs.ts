@@ -1,7 +1,7 @@
 // 1,000 runs submitted concurrently through the server: all must complete, none lost, none duplicated.
 // Baseline in the same run: the same 1,000 prompts submitted concurrently straight to the same engine.
 // Engine and server run as separate processes; this process is only the client.
-//   node --conditions=source --import tsx bench/server-1000-runs.ts
+//   node --conditions=flowscale-source --import tsx bench/server-1000-runs.ts
 import { randomUUID } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';

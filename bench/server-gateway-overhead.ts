@@ -2,7 +2,7 @@
 // to the same engine (POST /prompt, wait for the end of the prompt on its WebSocket, GET /history, GET /view).
 // Engine and server each run in their own process, as deployed; this process is only the client.
 // Both paths are measured end to end in one run, interleaved. Goal: ≤ 5 ms added at the median.
-//   node --conditions=source --import tsx bench/server-gateway-overhead.ts
+//   node --conditions=flowscale-source --import tsx bench/server-gateway-overhead.ts
 import { randomUUID } from 'node:crypto';
 import fs from 'node:fs';
 import { FlowscaleAPI } from 'flowscale';

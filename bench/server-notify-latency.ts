@@ -2,7 +2,7 @@
 // timestamp, same machine clock) to executeWorkflowAsync resolving in the client. The server's event stream
 // is compared with the documented 2-second polling, in one run. Goal (events): < 20 ms p50, < 50 ms p99.
 // Engine and server run as separate processes; this process is only the client.
-//   node --conditions=source --import tsx bench/server-notify-latency.ts
+//   node --conditions=flowscale-source --import tsx bench/server-notify-latency.ts
 import { FlowscaleAPI } from 'flowscale';
 import { ENGINE_BIN, fmt, median, percentile, SERVER_BIN, spawnService, tempDir } from './server-support';
 

@@ -109,7 +109,7 @@ export async function spawnService(entry: string, args: string[]): Promise<Spawn
   const profileDir = process.env.FS_BENCH_PROFILE;
   const profile =
     profileDir && entry.includes('server') ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : [];
-  return spawnServiceWith([...profile, '--conditions=source', '--import', 'tsx', entry, ...args]);
+  return spawnServiceWith([...profile, '--conditions=flowscale-source', '--import', 'tsx', entry, ...args]);
 }
 
 async function spawnServiceWith(nodeArgs: string[]): Promise<SpawnedService> {
@@ -160,7 +160,7 @@ export async function buildServerBundle(): Promise<string> {
     platform: 'node',
     format: 'esm',
     target: 'node20',
-    conditions: ['source'],
+    conditions: ['flowscale-source'],
     banner: {
       js: "import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);",
     },

@@ -3,7 +3,7 @@
 // idle, and its peak while accepting a 1 MiB input. Goal: peak < 150 MB. The server is its own process,
 // run from a release-style bundle (no tsx loader in it; `--dev` runs the TypeScript sources through tsx
 // instead); RSS comes from /proc.
-//   node --conditions=source --import tsx bench/server-upload-rss.ts
+//   node --conditions=flowscale-source --import tsx bench/server-upload-rss.ts
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import http from 'node:http';

@@ -5,8 +5,8 @@ const backend = process.env.BACKEND_URL ?? 'http://localhost:3000';
 
 export default defineConfig({
   plugins: [react()],
-  // Bundle the workspace packages from their TypeScript sources (their "source" export condition).
-  resolve: { conditions: ['source', ...defaultClientConditions] },
+  // Bundle the workspace packages from their TypeScript sources (their "flowscale-source" export condition).
+  resolve: { conditions: ['flowscale-source', ...defaultClientConditions] },
   // `npm run dev`: the page talks to the example backend, which holds the API key.
   server: { proxy: { '/api': backend, '/login': backend } },
 });

@@ -1,7 +1,7 @@
 // Captures the README's "Terminal transcript" section for real: starts `flowscale serve` on a fresh data
 // dir, runs each command through bash (stdout and stderr together, as a terminal shows them), replays two
 // runs on a pseudo-terminal with `script -q`, and writes the section into README.md.
-// Run: node --conditions=source --import tsx packages/cli/scripts/transcript.ts
+// Run: node --conditions=flowscale-source --import tsx packages/cli/scripts/transcript.ts
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -14,7 +14,7 @@ const here = (p: string) => fileURLToPath(new URL(p, import.meta.url));
 const README = here('../README.md');
 const BIN = here('../src/bin.ts');
 const TSX = pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href;
-const FLOWSCALE = `node --conditions=source --import ${TSX} ${BIN}`;
+const FLOWSCALE = `node --conditions=flowscale-source --import ${TSX} ${BIN}`;
 
 const work = mkdtempSync(join(tmpdir(), 'fs-cli-transcript-'));
 const ANSI = new RegExp(`${String.fromCharCode(27)}\\[[0-9;?]*[A-Za-z]`, 'g');
@@ -131,7 +131,7 @@ const section = `## Terminal transcript
 
 Real sessions, captured by \`packages/cli/scripts/transcript.ts\` against a server it starts with
 \`flowscale serve\` on a fresh data directory (in this checkout \`flowscale\` is
-\`node --conditions=source --import tsx packages/cli/src/bin.ts\`). Without a terminal (a script, CI),
+\`node --conditions=flowscale-source --import tsx packages/cli/src/bin.ts\`). Without a terminal (a script, CI),
 progress is one plain line per step on stderr and the result on stdout; both are shown together here, as
 \`2>&1\` would. The \`[exit n]\` lines were added by the capture script.
 

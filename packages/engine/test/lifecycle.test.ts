@@ -57,7 +57,7 @@ describe('startEngine / close', () => {
 describe('flowscale-engine binary', () => {
   const bin = path.join(import.meta.dirname, '../src/bin.ts');
   const run = (args: string[]) =>
-    spawn(process.execPath, ['--conditions=source', '--import', 'tsx', bin, ...args], {
+    spawn(process.execPath, ['--conditions=flowscale-source', '--import', 'tsx', bin, ...args], {
       stdio: ['ignore', 'pipe', 'pipe'],
     });
 

@@ -22,7 +22,7 @@ export interface CliOptions {
 
 export const cliCommand = (args: string[]): string[] => [
   process.execPath,
-  '--conditions=source',
+  '--conditions=flowscale-source',
   '--import',
   TSX,
   BIN,

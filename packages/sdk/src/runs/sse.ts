@@ -1,5 +1,5 @@
 // A small SSE decoder (the WHATWG "event stream interpretation"). The eventsource-parser package is not
-// used because it publishes a "source" export condition pointing at .ts files, which this monorepo's
+// used because it publishes a "flowscale-source" export condition pointing at .ts files, which this monorepo's
 // `customConditions: ["source"]` would make every package that imports the SDK type-check.
 
 export interface SseMessage {

@@ -20,7 +20,7 @@ export async function spawnServer(
   comfyuiUrl?: string,
   extraArgs: string[] = ['--api-key', TEST_KEY, '--log-level', 'error'],
 ): Promise<ChildServer> {
-  const args = ['--conditions=source', '--import', 'tsx', 'packages/server/src/bin.ts'];
+  const args = ['--conditions=flowscale-source', '--import', 'tsx', 'packages/server/src/bin.ts'];
   args.push('--port', '0', '--data-dir', dataDir, ...extraArgs);
   if (comfyuiUrl) args.push('--comfyui-url', comfyuiUrl);
   const child = spawn(process.execPath, args, { cwd: repoRoot, stdio: ['ignore', 'pipe', 'pipe'] });
