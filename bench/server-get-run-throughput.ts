@@ -1,6 +1,6 @@
 // GET /api/v1/runs/{id} through the full server (auth, routing, cached view) against bare node:http serving
 // the very same JSON bytes, measured in the same run with the same load generator. Goal: ≥ 50 %.
-//   node --conditions=source --import tsx bench/server-get-run-throughput.ts
+//   node --conditions=flowscale-source --import tsx bench/server-get-run-throughput.ts
 import http from 'node:http';
 import { startServer } from '@flowscale/server';
 import { fmt, loadTest, median, tempDir } from './server-support';
