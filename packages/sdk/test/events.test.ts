@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import type { RunEventMessage } from '../src/index';
-import { createSseParser, type SseMessage } from '../src/runs/sse';
+import { sseMessages } from '../src/runs/events';
 import { clientFor } from './support/client';
 import {
   type ContractServer,
@@ -18,20 +18,30 @@ afterEach(async () => {
   server = undefined;
 });
 
-describe('SSE parser (pure)', () => {
-  it('reassembles events split at every possible position, with \\r\\n, \\r and \\n line ends', () => {
-    const text =
-      ': ping\r\n\r\nid: 1\r\nevent: a\r\ndata: {"x":1}\r\n\r\nid: 2\rdata: line1\rdata: line2\r\rid:3\ndata:tight\n\n';
-    const expected: SseMessage[] = [
-      { id: '1', event: 'a', data: '{"x":1}' },
+/** A byte stream that delivers `chunks` one read at a time. */
+function streamOf(chunks: Uint8Array[]): ReadableStream<Uint8Array> {
+  return new ReadableStream({
+    pull(controller) {
+      const next = chunks.shift();
+      if (next) controller.enqueue(next);
+      else controller.close();
+    },
+  });
+}
+
+describe('SSE decoding (eventsource-parser behind sseMessages)', () => {
+  it('reassembles events split at every byte, with \r\n, \r and \n line ends and multi-byte text', async () => {
+    const bytes = new TextEncoder().encode(
+      ': ping\r\n\r\nid: 1\r\nevent: a\r\ndata: {"x":"é✓"}\r\n\r\nid: 2\rdata: line1\rdata: line2\r\rid:3\ndata:tight\n\n',
+    );
+    const expected = [
+      { id: '1', event: 'a', data: '{"x":"é✓"}' },
       { id: '2', event: undefined, data: 'line1\nline2' },
       { id: '3', event: undefined, data: 'tight' },
     ];
-    for (let cut = 0; cut <= text.length; cut++) {
-      const got: SseMessage[] = [];
-      const feed = createSseParser((m) => got.push(m));
-      feed(text.slice(0, cut));
-      feed(text.slice(cut));
+    for (let cut = 0; cut <= bytes.length; cut++) {
+      const got = [];
+      for await (const m of sseMessages(streamOf([bytes.slice(0, cut), bytes.slice(cut)]))) got.push(m);
       expect(got, `cut at ${cut}`).toEqual(expected);
     }
   });

@@ -21,6 +21,11 @@ describe('the built package (dual ESM + CJS with types)', () => {
     copyFileSync(join(source, 'package.json'), join(pkg, 'package.json'));
     mkdirSync(join(project, 'node_modules/@types'));
     symlinkSync(join(root, 'node_modules/ws'), join(project, 'node_modules/ws'));
+    // The one runtime dependency, as npm would install it next to the package.
+    symlinkSync(
+      join(root, 'node_modules/eventsource-parser'),
+      join(project, 'node_modules/eventsource-parser'),
+    );
     symlinkSync(join(root, 'node_modules/@types/node'), join(project, 'node_modules/@types/node'));
     symlinkSync(join(root, 'node_modules/undici-types'), join(project, 'node_modules/undici-types'));
     cpSync(join(import.meta.dirname, 'package-fixture'), project, { recursive: true });
