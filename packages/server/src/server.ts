@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import type { FastifyInstance } from 'fastify';
 import { KeyService } from './auth/key-service';
 import { type BackendConfig, BackendPool } from './backends/backend-pool';
 import { type EmbeddedEngine, startEmbeddedEngine } from './backends/embedded-engine';
@@ -122,7 +123,7 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
     let closing: Promise<void> | undefined;
     const close = (): Promise<void> => {
       closing ??= (async () => {
-        await app.close();
+        await closeHttp(app, config.shutdownGraceMs);
         await retention.stop();
         pool?.stop();
         await runs.stop();
@@ -136,5 +137,17 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
     await engine?.close().catch(() => undefined);
     await storage.close().catch(() => undefined);
     throw error;
+  }
+}
+
+// In-flight requests get a grace period to finish on shutdown. A client that vanished while its request
+// was still waiting (e.g. behind a proxy) must not hold the process open forever.
+async function closeHttp(app: FastifyInstance, graceMs: number): Promise<void> {
+  const force = setTimeout(() => app.server.closeAllConnections(), graceMs);
+  force.unref();
+  try {
+    await app.close();
+  } finally {
+    clearTimeout(force);
   }
 }

@@ -37,6 +37,8 @@ export interface ServerOptions {
   retentionDays?: number;
   /** How often the retention sweep runs, in ms. */
   retentionSweepIntervalMs?: number;
+  /** On shutdown, how long in-flight requests may take before their connections are closed, in ms. */
+  shutdownGraceMs?: number;
 }
 
 export interface ServerConfig {
@@ -62,6 +64,7 @@ export interface ServerConfig {
   urlFetchTotalTimeoutMs: number;
   retentionDays: number;
   retentionSweepIntervalMs: number;
+  shutdownGraceMs: number;
 }
 
 const GiB = 1024 * 1024 * 1024;
@@ -138,5 +141,6 @@ export function resolveConfig(
       options.retentionDays ?? intFromEnv(env.FLOWSCALE_RETENTION_DAYS) ?? 0,
     ),
     retentionSweepIntervalMs: options.retentionSweepIntervalMs ?? 60 * 60_000,
+    shutdownGraceMs: options.shutdownGraceMs ?? 10_000,
   };
 }
