@@ -69,6 +69,46 @@ describe('executeWorkflowAsync over the event stream', () => {
     });
   });
 
+  for (const mode of ['sse', 'poll'] as const) {
+    it(`returns every file of a batch output, in batch order, then the next output (${mode})`, async () => {
+      const s = await serve();
+      const result = await clientFor(s).executeWorkflowAsync(
+        'image-batch',
+        { default_value_1: 'many' },
+        undefined,
+        10,
+        20_000,
+        { mode },
+      );
+      const name = /^(filename_prefix_3_[A-Z0-9]{10})\.png$/.exec(result.data[0]?.filename ?? '')?.[1];
+      expect(result).toEqual({
+        status: 'success',
+        data: [
+          {
+            filename: `${name}.png`,
+            download_url: `${s.url}/files/${name}.png`,
+            generation_status: 'success',
+          },
+          {
+            filename: `${name}_2.png`,
+            download_url: `${s.url}/files/${name}_2.png`,
+            generation_status: 'success',
+          },
+          {
+            filename: `${name}_3.png`,
+            download_url: `${s.url}/files/${name}_3.png`,
+            generation_status: 'success',
+          },
+          {
+            filename: expect.stringMatching(/^filename_prefix_5_[A-Z0-9]{10}\.txt$/),
+            file_content: 'many from FlowScale',
+            generation_status: 'success',
+          },
+        ],
+      });
+    });
+  }
+
   it('fails fast on a failed run, naming the node and the message', async () => {
     const s = await serve();
     const error = await clientFor(s)

@@ -94,10 +94,18 @@ async function followToEnd(ctx: WaitContext): Promise<void> {
   });
 }
 
-/** The documented polling: getRun, then getOutput for every output name not collected yet. */
+/**
+ * The documented polling: getRun, then getOutput for every output name not collected yet. A name whose
+ * node saved a batch (the record lists several files for it) becomes one entry per file.
+ */
 async function poll(ctx: WaitContext): Promise<OutputEntry[]> {
   const { api, runId, emit, signal } = ctx;
   const collected = new Map<string, OutputEntry>();
+  const read: ReadOutput = async (name, filename) => {
+    const output = await api.getOutput(name, { ...ctx.request, signal });
+    emit({ type: 'output_status', runId, filename, ready: !!output, data: output?.data ?? null });
+    return output && { filename, ...output.data };
+  };
   for (let attempt = 1; ; attempt++) {
     try {
       const run = (await api.getRun(runId, { ...ctx.request, signal })).data;
@@ -106,13 +114,15 @@ async function poll(ctx: WaitContext): Promise<OutputEntry[]> {
       const names = run.output_names ?? [];
       for (const name of names) {
         if (collected.has(name)) continue;
-        const output = await api.getOutput(name, { ...ctx.request, signal });
-        const filename = storedName(run, name);
-        emit({ type: 'output_status', runId, filename, ready: !!output, data: output?.data ?? null });
-        if (output) collected.set(name, { filename, ...output.data });
+        const entry = await read(name, filesOf(run, name)[0] ?? name);
+        if (entry) collected.set(name, entry);
       }
-      const done = names.length > 0 ? collected.size === names.length : run.status === 'completed';
-      if (done) return names.map((name) => collected.get(name)!);
+      // A batch may still be growing until the run completes, so a record that lists files waits for that.
+      const settled = run.status === 'completed' || !run.outputs?.length;
+      if (collected.size === names.length && (names.length > 0 ? settled : run.status === 'completed')) {
+        const entries = await everyFile(run, names, collected, read);
+        if (entries) return entries;
+      }
     } catch (error) {
       if (!isTransient(error) || signal.aborted) throw error;
       emit({ type: 'poll_retry', runId, attempt, delayMs: ctx.pollIntervalMs, error });
@@ -121,9 +131,39 @@ async function poll(ctx: WaitContext): Promise<OutputEntry[]> {
   }
 }
 
-/** The stored file name (with extension) for an output name, when the run already lists it. */
-function storedName(run: RunRecord, name: string): string {
-  return run.outputs?.find((o) => o.filename.startsWith(name))?.filename ?? name;
+type ReadOutput = (name: string, filename: string) => Promise<OutputEntry | null>;
+
+/** One entry per stored file, in output-name order; undefined while a file of a batch is not ready. */
+async function everyFile(
+  run: RunRecord,
+  names: string[],
+  collected: Map<string, OutputEntry>,
+  read: ReadOutput,
+): Promise<OutputEntry[] | undefined> {
+  const entries: OutputEntry[] = [];
+  for (const name of names) {
+    const files = filesOf(run, name);
+    if (files.length < 2) {
+      entries.push(collected.get(name)!);
+      continue;
+    }
+    // getOutput by name cannot say which file of a batch it means: ask for each file by its own name.
+    for (const file of files) {
+      const entry = await read(file, file);
+      if (!entry) return undefined;
+      entries.push(entry);
+    }
+  }
+  return entries;
+}
+
+/** The stored files (with extension) of an output name, in batch order: `<name>.png`, `<name>_2.png`, ... */
+function filesOf(run: RunRecord, name: string): string[] {
+  const index = (file: string) => Number(/^_(\d+)\./.exec(file.slice(name.length))?.[1] ?? 1);
+  return (run.outputs ?? [])
+    .map((output) => output.filename)
+    .filter((file) => file.startsWith(name))
+    .sort((a, b) => index(a) - index(b) || (a < b ? -1 : 1));
 }
 
 /** Worth another poll: no answer, or an answer that a retry may fix (a failed run has no status). */

@@ -84,7 +84,8 @@ interface WorkflowSpec {
   id: string;
   name: string;
   inputs: Record<string, string>;
-  outputs: Array<{ name: string; type: 'string' | 'image'; node: string }>;
+  /** `batch`: how many files the node saves (like SaveImage on a batch): `<name>.png`, `<name>_2.png`, ... */
+  outputs: Array<{ name: string; type: 'string' | 'image'; node: string; batch?: number }>;
   behaviour: 'echo' | 'fail' | 'hang';
 }
 
@@ -110,6 +111,16 @@ const WORKFLOWS: WorkflowSpec[] = [
     outputs: [
       { name: 'filename_prefix', type: 'string', node: '3' },
       { name: 'filename_prefix', type: 'image', node: '4' },
+    ],
+    behaviour: 'echo',
+  },
+  {
+    id: 'wf-image-batch',
+    name: 'image-batch',
+    inputs: { default_value_1: 'string' },
+    outputs: [
+      { name: 'filename_prefix', type: 'image', node: '3', batch: 3 },
+      { name: 'filename_prefix', type: 'string', node: '5' },
     ],
     behaviour: 'echo',
   },
@@ -351,21 +362,25 @@ export async function startContractServer(options: ContractServerOptions = {}) {
       wf.outputs.forEach((o, i) => {
         steps.push(() => {
           const name = run.output_names[i]!;
-          const filename = o.type === 'image' ? `${name}.png` : `${name}.txt`;
-          const output = {
-            filename,
-            url: `${url}/files/${filename}`,
-            content_type: o.type === 'image' ? 'image/png' : 'text/plain',
-            size: 10,
-            node_id: o.node,
-          };
-          run.outputs.push(output);
           if (o.type === 'string')
             run.texts.set(
               name,
               `${parts.find((p) => p.name === 'default_value_1')?.text ?? 'hello'} from FlowScale`,
             );
-          advance(run, 'output.ready', 'running', { output: { ...output, name } }, 90);
+          // A batch is listed last file first, so clients must order it themselves rather than trust the record.
+          for (let n = o.batch ?? 1; n >= 1; n--) {
+            const suffix = n > 1 ? `_${n}` : '';
+            const filename = `${name}${suffix}${o.type === 'image' ? '.png' : '.txt'}`;
+            const output = {
+              filename,
+              url: `${url}/files/${filename}`,
+              content_type: o.type === 'image' ? 'image/png' : 'text/plain',
+              size: 10,
+              node_id: o.node,
+            };
+            run.outputs.push(output);
+            advance(run, 'output.ready', 'running', { output: { ...output, name } }, 90);
+          }
         });
       });
       steps.push(() => {
@@ -374,7 +389,12 @@ export async function startContractServer(options: ContractServerOptions = {}) {
           run,
           'run.completed',
           'completed',
-          { outputs: run.outputs.map((o, i) => ({ ...o, name: run.output_names[i] })) },
+          {
+            outputs: run.outputs.map((o) => ({
+              ...o,
+              name: run.output_names.find((n) => o.filename.startsWith(n)),
+            })),
+          },
           100,
         );
       });
@@ -486,10 +506,11 @@ export async function startContractServer(options: ContractServerOptions = {}) {
   }
 
   function getOutput(res: ServerResponse, filename: string) {
+    // An output name or a stored file name, with or without extension (`<name>_2.png` is a batch's second file).
     const base = filename.replace(/\.[a-z0-9]+$/i, '');
-    const run = [...state.runs.values()].find((r) => r.output_names.includes(base));
+    const run = [...state.runs.values()].find((r) => r.output_names.some((n) => base.startsWith(n)));
     if (!run) return notFound(res, 'output');
-    const output = run.outputs.find((o) => o.filename.startsWith(base));
+    const output = run.outputs.find((o) => o.filename.replace(/\.[a-z0-9]+$/i, '') === base);
     if (!output) return send(res, 204);
     const text = run.texts.get(base);
     return ok(
