@@ -35,7 +35,8 @@ const nodeLabel = (e: Pick<RunEventData, 'node_id' | 'node_type'>): string =>
 export function describeEvent(e: RunEventData): string | undefined {
   switch (e.type) {
     case 'run.queued':
-      return e.queue_position !== undefined ? `queued (position ${e.queue_position})` : 'queued';
+      // The server counts the unfinished runs ahead of this one, so 0 means next in line.
+      return e.queue_position ? `queued (${e.queue_position} ahead)` : 'queued';
     case 'run.started':
       return e.backend ? `started on ${e.backend}` : 'started';
     case 'node.executing':

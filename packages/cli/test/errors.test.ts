@@ -73,7 +73,8 @@ describe('toCliError', () => {
 
 describe('progress text', () => {
   it('describes events in one line each', () => {
-    expect(describeEvent({ type: 'run.queued', queue_position: 2 })).toBe('queued (position 2)');
+    expect(describeEvent({ type: 'run.queued', queue_position: 2 })).toBe('queued (2 ahead)');
+    expect(describeEvent({ type: 'run.queued', queue_position: 0 })).toBe('queued');
     expect(describeEvent({ type: 'node.executing', node_id: '3', node_type: 'ImageBlur' })).toBe(
       'running node 3 (ImageBlur)',
     );
