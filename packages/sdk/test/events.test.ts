@@ -105,6 +105,25 @@ describe('subscribeRunEvents', () => {
     expect(new URL(streams[1]!.url, s.url).searchParams.get('from_seq')).toBe('3');
   });
 
+  it('an exception in onEvent goes to onError and the stream goes on, without reconnecting', async () => {
+    const s = await serve();
+    const api = clientFor(s);
+    const { data } = await api.executeWorkflow('text-echo', { default_value_1: 'oops' });
+    const bug = new Error('handler bug');
+    const seqs: number[] = [];
+    const errors: unknown[] = [];
+    await api.subscribeRunEvents(data.run_id, {
+      onEvent: (e) => {
+        seqs.push(e.data.seq);
+        if (e.data.seq === 2) throw bug;
+      },
+      onError: (e) => errors.push(e),
+    }).done;
+    expect(seqs).toEqual([1, 2, 3, 4, 5]);
+    expect(errors).toEqual([bug]);
+    expect(s.requests.filter((r) => r.path.endsWith('/events'))).toHaveLength(1);
+  });
+
   it('close() ends the stream and resolves done; an external signal does too', async () => {
     const s = await serve();
     const api = clientFor(s);

@@ -103,6 +103,30 @@ describe('WebSocket', () => {
     }
   });
 
+  it('re-sends active subscriptions after a reconnect (not the ones unsubscribed)', async () => {
+    server = await startContractServer();
+    const recorder = recordDelays(1);
+    try {
+      api = clientFor(server, { webSocketImpl: NodeWebSocket });
+      let opens = 0;
+      api.connectWebSocket({ onOpen: () => opens++ });
+      await until(() => opens === 1, 'first open');
+      const event = (action: string, runId: string) => ({ type: 'client_event', data: { action, runId } });
+      api.sendWebSocketMessage(event('subscribe', 'run-a'));
+      api.sendWebSocketMessage(JSON.stringify(event('subscribe', 'run-b')));
+      api.sendWebSocketMessage(event('subscribe', 'run-c'));
+      api.sendWebSocketMessage(event('unsubscribe', 'run-b'));
+      await until(() => server!.wsMessages.length === 4, 'messages before the drop');
+      server.dropWebSockets();
+      await until(() => opens === 2, 'reconnect');
+      await until(() => server!.wsMessages.length === 6, 're-sent subscriptions');
+      expect(server.wsConnections).toHaveLength(2);
+      expect(server.wsMessages.slice(4)).toEqual([event('subscribe', 'run-a'), event('subscribe', 'run-c')]);
+    } finally {
+      recorder.restore();
+    }
+  });
+
   it('disconnectWebSocket stops reconnection; reconnect: false never reconnects', async () => {
     server = await startContractServer();
     const recorder = recordDelays(1);

@@ -48,6 +48,8 @@ export function openReconnectingSocket(params: SocketParams, options: ConnectWeb
   let socket: WebSocketLike;
   let stopped = false;
   let attempts = 0;
+  // Active subscribe messages by run id: a new connection knows nothing of the old one's subscriptions.
+  const subscriptions = new Map<unknown, string>();
 
   const open = () => {
     // Browsers cannot send headers on a WebSocket, so the key travels as a subprotocol there.
@@ -58,6 +60,7 @@ export function openReconnectingSocket(params: SocketParams, options: ConnectWeb
     current.onopen = (event) => {
       attempts = 0;
       logger.log('info', 'WebSocket connection established');
+      for (const text of subscriptions.values()) current.send(text);
       options.onOpen?.(event);
     };
     // After disconnect, frames still in flight are dropped rather than delivered.
@@ -87,7 +90,16 @@ export function openReconnectingSocket(params: SocketParams, options: ConnectWeb
     },
     send(message) {
       if (socket.readyState !== 1) return false;
-      socket.send(typeof message === 'string' ? message : JSON.stringify(message));
+      const text = typeof message === 'string' ? message : JSON.stringify(message);
+      socket.send(text);
+      const { type, data } = parseMessage(text) as {
+        type: unknown;
+        data?: { action?: unknown; runId?: unknown };
+      };
+      if (type === 'client_event' && data?.runId !== undefined) {
+        if (data.action === 'subscribe') subscriptions.set(data.runId, text);
+        else if (data.action === 'unsubscribe') subscriptions.delete(data.runId);
+      }
       return true;
     },
     close() {

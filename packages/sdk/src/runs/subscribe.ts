@@ -9,7 +9,10 @@ export interface SubscribeRunEventsOptions {
   signal?: AbortSignal;
   onOpen?: (response: Response) => void;
   onEvent?: (event: RunEventMessage) => void;
-  /** Called once if the stream fails for good (after reconnect attempts). */
+  /**
+   * Called once if the stream fails for good (after reconnect attempts), and with any exception thrown by
+   * `onEvent` (the stream goes on).
+   */
   onError?: (error: unknown) => void;
   onClose?: () => void;
 }
@@ -27,22 +30,27 @@ export function subscribeRunEvents(
   options: SubscribeRunEventsOptions = {},
 ): RunEventSubscription {
   const link = linkSignal(options.signal, 0, '');
+  const report = (error: unknown) => {
+    if (options.onError) options.onError(error);
+    else transport.config.logger.log('error', `Run ${runId} event stream: ${(error as Error).message}`);
+  };
   const done = followRunEvents(transport, runId, {
     fromSeq: options.fromSeq,
     signal: link.signal,
     onOpen: options.onOpen,
-    onEvent: (event) => options.onEvent?.(event),
+    onEvent: (event) => {
+      // A bug in the caller's handler is not a dropped connection: reconnecting would not fix it.
+      try {
+        options.onEvent?.(event);
+      } catch (error) {
+        report(error);
+      }
+    },
   })
     .then(
       () => {},
       (error) => {
-        if (link.signal.aborted) return;
-        if (options.onError) options.onError(error);
-        else
-          transport.config.logger.log(
-            'error',
-            `Run ${runId} event stream failed: ${(error as Error).message}`,
-          );
+        if (!link.signal.aborted) report(error);
       },
     )
     .finally(() => {
