@@ -9,7 +9,7 @@ export interface Deadline {
 
 const pending = new Set<Deadline>();
 let timer: ReturnType<typeof setTimeout> | undefined;
-let armedAt = Number.POSITIVE_INFINITY;
+let armedAt = Infinity;
 
 /** Calls `deadline.fire()` at `deadline.at` (epoch ms) unless `cancelDeadline` comes first. */
 export function addDeadline(deadline: Deadline): void {
@@ -31,9 +31,9 @@ function arm(at: number): void {
 }
 
 function sweep(): void {
-  armedAt = Number.POSITIVE_INFINITY;
+  armedAt = Infinity;
   const now = Date.now();
-  let next = Number.POSITIVE_INFINITY;
+  let next = Infinity;
   for (const deadline of pending) {
     if (deadline.at <= now) {
       pending.delete(deadline);
