@@ -4,6 +4,7 @@
 //   bare+signal the same with an AbortController's signal: what making a request abortable costs in fetch
 //   bare+timer  the same plus a setTimeout/clearTimeout pair: the usual way to add a per-request timeout
 //   sdk         FlowscaleAPI.checkHealth() (timeout, retries, error mapping, logging off)
+//   sdk-untimed the same client with timeout: 0 (no signal, so fetch carries none); not the goal figure
 // Run: node --conditions=flowscale-source --import tsx bench/sdk-overhead.ts
 import { FlowscaleAPI } from 'flowscale';
 import { startLoopbackServer } from './sdk-support';
@@ -14,6 +15,7 @@ const GOAL = 1.1;
 
 const { url, child } = await startLoopbackServer();
 const api = new FlowscaleAPI({ apiKey: 'bench-key', baseUrl: url, enableLogging: false });
+const untimed = new FlowscaleAPI({ apiKey: 'bench-key', baseUrl: url, enableLogging: false, timeout: 0 });
 const headers = { Accept: 'application/json', 'X-API-KEY': 'bench-key' };
 const target = `${url}/api/v1/comfy/health`;
 
@@ -33,6 +35,7 @@ const variants: Record<string, () => Promise<unknown>> = {
     }
   },
   sdk: () => api.checkHealth(),
+  'sdk-untimed': () => untimed.checkHealth(),
 };
 
 async function timePerRequest(call: () => Promise<unknown>): Promise<number> {
@@ -76,3 +79,6 @@ console.log(
 const vsSignal = quiet(times.sdk!) / quiet(times['bare+signal']!);
 console.log(`  ratio sdk / fetch with a signal:  ${vsSignal.toFixed(3)}`);
 console.log(`  ratio sdk / fetch with timeout: ${vsTimer.toFixed(3)}`);
+console.log(
+  `  ratio sdk with timeout: 0 / bare fetch: ${(quiet(times['sdk-untimed']!) / quiet(times.bare!)).toFixed(3)}`,
+);

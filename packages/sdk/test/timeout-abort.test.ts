@@ -29,6 +29,21 @@ describe('timeouts and abort signals', () => {
     }
   });
 
+  it('gives fetch a signal only when something can abort the request (timeout 0 and no signal: none)', async () => {
+    const signals: Array<AbortSignal | null | undefined> = [];
+    // The real fetch over the real socket; the wrapper only notes what the SDK handed it.
+    const fetchImpl = (input: string, init?: RequestInit) => {
+      signals.push(init?.signal);
+      return fetch(input, init);
+    };
+    const untimed = clientFor(server, { timeout: 0, fetchImpl });
+    expect((await untimed.checkHealth()).status).toBe('success');
+    await untimed.checkHealth({ signal: new AbortController().signal });
+    await untimed.checkHealth({ timeout: 5000 });
+    await clientFor(server, { fetchImpl }).checkHealth();
+    expect(signals.map((signal) => signal instanceof AbortSignal)).toEqual([false, true, true, true]);
+  });
+
   it('a per-call timeout overrides the client timeout', async () => {
     server.inject({ path: '/api/v1/comfy/queue', delayMs: 2000 });
     const api = clientFor(server, { timeout: 60_000, retries: 0 });

@@ -3,7 +3,7 @@ import { type ErrorDetail, FlowScaleError, NetworkError, TimeoutError, Validatio
 import type { Logger } from './logger';
 import type { FlowscaleConfig, RequestOptions } from './options';
 import { backoffDelay, retryDelayFor } from './retry';
-import { linkSignal, timing } from './timing';
+import { type LinkedSignal, linkSignal, timing } from './timing';
 
 export type Query = Record<string, string | number | null | undefined>;
 
@@ -32,6 +32,15 @@ export interface OpenResponse {
   /** Detaches from the caller's signal; call it once the body is consumed or abandoned. */
   dispose(): void;
 }
+
+const noop = () => {};
+/** Stands in for a linked signal when a request has no signal and no timeout. */
+const UNABORTABLE: LinkedSignal = {
+  signal: new AbortController().signal,
+  abort: noop,
+  clearTimer: noop,
+  dispose: noop,
+};
 
 const IDEMPOTENT = ['GET', 'HEAD', 'PUT', 'DELETE', 'OPTIONS'];
 
@@ -93,12 +102,17 @@ export class Transport {
   async #attempt(call: Call, bodyInTimeout: boolean): Promise<OpenResponse> {
     const { config } = this;
     const timeout = call.timeout ?? config.timeout;
-    const link = linkSignal(call.signal, timeout, `Request timed out after ${timeout}ms`);
+    // Nothing can abort this request (no caller signal, timeout 0): give fetch no signal, since carrying
+    // one costs Node's fetch ~15% per loopback request.
+    const link =
+      call.signal || timeout > 0
+        ? linkSignal(call.signal, timeout, `Request timed out after ${timeout}ms`)
+        : UNABORTABLE;
     const init: RequestInit & Record<string, unknown> = {
       method: call.method,
       headers: this.#headers(call),
-      signal: link.signal,
     };
+    if (link !== UNABORTABLE) init.signal = link.signal;
     // Only set when present: an explicit `body: undefined` measurably slows Node's fetch down.
     if (call.body !== undefined) init.body = call.body;
     if (isWebStream(call.body)) {
