@@ -10,6 +10,7 @@ it('close() ends a request whose client stalled mid-upload once the grace period
     dataDir: tempDir('shutdown'),
     apiKeys: ['k'],
     shutdownGraceMs: 200,
+    logLevel: 'silent',
   });
   const { port } = new URL(server.url);
   const socket = net.connect(Number(port), '127.0.0.1');
