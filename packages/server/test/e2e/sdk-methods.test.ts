@@ -336,10 +336,15 @@ describe('SDK against the server', () => {
     ]);
     const second = run.data.outputs?.find((output) => output.filename.endsWith('_2.png'));
     expect((await server.api.getOutput(second?.filename ?? ''))?.data.download_url).toContain('_2.png');
-    // The SDK returns one entry per output name (the first file of a batch).
-    expect(result.data.map((entry) => entry.filename.split('.')[0]?.replace(/_2$/, '')).sort()).toEqual(
-      (run.data.output_names ?? []).slice().sort(),
+    // The SDK returns every stored file: each image of the batch, in batch order, and the text.
+    expect(result.data.map((entry) => entry.filename).sort()).toEqual(
+      (run.data.outputs ?? []).map((output) => output.filename).sort(),
     );
+    const images = result.data
+      .filter((entry) => entry.filename.endsWith('.png'))
+      .map((entry) => entry.filename);
+    expect(images[1]).toBe(images[0]?.replace(/\.png$/, '_2.png'));
+    expect(result.data.every((entry) => entry.generation_status === 'success')).toBe(true);
     expect(result.data.find((entry) => entry.filename.startsWith('source_4'))?.file_content).toBe('caption');
   });
 
