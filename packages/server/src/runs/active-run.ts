@@ -18,7 +18,14 @@ export interface ActiveRun {
   vanished: number;
   /** The backend it is counted against in `Backend.assigned`. */
   countedOn?: Backend;
+  /** The node the backend last said is executing; its `progress` messages count toward the run's. */
+  runningNode?: string;
+  /** When the last `node.progress` event was stored, and what it said (for coalescing). */
   lastProgressAt: number;
+  lastProgress?: { nodeId: string; value: number; progress: number };
+  /** A `node.progress` held back by coalescing: stored by a timer or before the next event, never lost. */
+  pendingProgress?: { nodeId: string; value: number; max: number; progress: number };
+  pendingTimer?: NodeJS.Timeout;
 }
 
 export function newActiveRun(run: Run, restored: boolean): ActiveRun {

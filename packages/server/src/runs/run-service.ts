@@ -85,6 +85,7 @@ export class RunService implements PoolListener, ReconcileTarget {
   async stop(): Promise<void> {
     this.#stopped = true;
     this.#reconciler.stop();
+    for (const active of this.#active.values()) clearTimeout(active.pendingTimer);
     await Promise.allSettled([...this.#active.values()].map((active) => active.chain));
   }
 
@@ -266,6 +267,9 @@ export class RunService implements PoolListener, ReconcileTarget {
   async #onPromptMessage(active: ActiveRun, backend: Backend, message: ComfyMessage): Promise<void> {
     if (isTerminal(active.run.status)) return;
     const data = message.data;
+    // A held-back node.progress goes out before whatever the backend says next, so the last progress of a
+    // node is never lost and the log stays in the backend's order.
+    if (message.type !== 'progress') await this.#flushProgress(active);
     switch (message.type) {
       case 'execution_start':
         await this.#markStarted(active, backend);
@@ -275,6 +279,7 @@ export class RunService implements PoolListener, ReconcileTarget {
         return;
       case 'executing': {
         if (data.node === null || data.node === undefined) {
+          active.runningNode = undefined;
           await this.#finish(active, backend);
           return;
         }
@@ -282,6 +287,7 @@ export class RunService implements PoolListener, ReconcileTarget {
         const nodeId = String(data.node);
         const progress = this.#progressOf(active);
         active.executed.add(nodeId);
+        active.runningNode = nodeId;
         await this.#emit(
           active,
           'node.executing',
@@ -291,12 +297,25 @@ export class RunService implements PoolListener, ReconcileTarget {
         return;
       }
       case 'progress': {
+        const nodeId = String(data.node);
         const value = Number(data.value);
         const max = Number(data.max);
-        const nowMs = Date.now();
-        if (value < max && nowMs - active.lastProgressAt < PROGRESS_EVENT_EVERY_MS) return;
-        active.lastProgressAt = nowMs;
-        await this.#emit(active, 'node.progress', { node_id: String(data.node), value, max }, {});
+        const update = { nodeId, value, max, progress: this.#progressWithin(active, nodeId, value, max) };
+        const last = active.lastProgress;
+        // Coalescing: a message that changes neither the node's value nor the whole-percent run progress
+        // adds nothing; the rest are stored at most every PROGRESS_EVENT_EVERY_MS per run, except a node's
+        // final step, so a chatty node cannot flood the event log.
+        if (last?.nodeId === nodeId && last.value === value && last.progress === update.progress) {
+          // Back where the log already says it is: an update held back since would now be out of date.
+          active.pendingProgress = undefined;
+          return;
+        }
+        if (value >= max || Date.now() - active.lastProgressAt >= PROGRESS_EVENT_EVERY_MS) {
+          await this.#emitProgress(active, update);
+          return;
+        }
+        active.pendingProgress = update;
+        this.#flushProgressLater(active);
         return;
       }
       case 'executed':
@@ -337,9 +356,58 @@ export class RunService implements PoolListener, ReconcileTarget {
     );
   }
 
+  /** Run progress when a node starts: the share of the graph's nodes finished (or cached) so far. */
   #progressOf(active: ActiveRun): number {
     const total = Object.keys(active.run.graph).length || 1;
-    return Math.min(99, Math.floor((100 * active.executed.size) / total));
+    return Math.max(active.run.progress, Math.min(99, Math.floor((100 * active.executed.size) / total)));
+  }
+
+  /**
+   * Run progress while `nodeId` reports `value` of `max`: finished nodes plus that fraction of the running
+   * one. It stays below what the node's finishing gives (the next `node.executing`), so a bar never jumps
+   * back and every step inside a node is visible between its neighbours.
+   */
+  #progressWithin(active: ActiveRun, nodeId: string, value: number, max: number): number {
+    // Progress from a node we did not see start (or a nonsense max) cannot be placed; keep what we have.
+    if (active.runningNode !== nodeId || !(max > 0) || !Number.isFinite(value)) return active.run.progress;
+    const total = Object.keys(active.run.graph).length || 1;
+    const finished = active.executed.size - (active.executed.has(nodeId) ? 1 : 0);
+    const fraction = Math.min(1, Math.max(0, value / max));
+    const within = Math.floor((100 * (finished + fraction)) / total);
+    const belowNext = Math.floor((100 * (finished + 1)) / total) - 1;
+    return Math.max(active.run.progress, Math.min(99, within, belowNext));
+  }
+
+  async #emitProgress(active: ActiveRun, update: NonNullable<ActiveRun['pendingProgress']>): Promise<void> {
+    clearTimeout(active.pendingTimer);
+    active.pendingTimer = undefined;
+    active.pendingProgress = undefined;
+    active.lastProgressAt = Date.now();
+    active.lastProgress = { nodeId: update.nodeId, value: update.value, progress: update.progress };
+    await this.#emit(
+      active,
+      'node.progress',
+      { node_id: update.nodeId, value: update.value, max: update.max },
+      { progress: update.progress },
+    );
+  }
+
+  async #flushProgress(active: ActiveRun): Promise<void> {
+    const pending = active.pendingProgress;
+    if (!pending || isTerminal(active.run.status) || this.#stopped) return;
+    await this.#emitProgress(active, pending);
+  }
+
+  /** A held-back update is stored once the interval is up, even if the node then goes quiet for long. */
+  #flushProgressLater(active: ActiveRun): void {
+    if (active.pendingTimer) return;
+    const wait = Math.max(0, active.lastProgressAt + PROGRESS_EVENT_EVERY_MS - Date.now());
+    active.pendingTimer = setTimeout(() => {
+      active.pendingTimer = undefined;
+      void this.#serial(active, () => this.#flushProgress(active));
+    }, wait);
+    // Never keeps the process alive on its own; stop() also clears it.
+    active.pendingTimer.unref();
   }
 
   /** Called when the backend says the prompt ended; the history entry tells how. */
@@ -507,6 +575,9 @@ export class RunService implements PoolListener, ReconcileTarget {
   }
 
   #untrack(active: ActiveRun): void {
+    clearTimeout(active.pendingTimer);
+    active.pendingTimer = undefined;
+    active.pendingProgress = undefined;
     this.#uncount(active);
     this.#active.delete(active.run.id);
     this.#byPrompt.delete(active.run.promptId);
@@ -539,7 +610,8 @@ export class RunService implements PoolListener, ReconcileTarget {
     patch: RunPatch,
   ): Promise<void> {
     const status = patch.status ?? active.run.status;
-    const progress = patch.progress ?? active.run.progress;
+    // Monotonic: a run's progress never goes back, whatever order or source the figures came from.
+    const progress = Math.max(active.run.progress, patch.progress ?? active.run.progress);
     const event = await this.#deps.storage.appendEvent(
       active.run.id,
       type,

@@ -14,6 +14,9 @@ interface SseFrame {
     ts: string;
     progress: number;
     queue_position?: number;
+    node_id?: string;
+    value?: number;
+    max?: number;
   };
   comment?: string;
 }
@@ -131,6 +134,30 @@ describe('SSE run events', () => {
       }
     }
     expect(ended).toBe(true);
+  });
+
+  it('progress moves inside a long node: rising steps between its node.executing and the next, 100 at the end', async () => {
+    const runId = await submitSlow(1.5);
+    const all = events((await readSse(`/api/v1/runs/${runId}/events`)).frames).map((frame) => frame.data!);
+    const delayStart = all.findIndex((event) => event.type === 'node.executing' && event.node_id === '2');
+    const nextStart = all.findIndex((event, index) => index > delayStart && event.type === 'node.executing');
+    expect(delayStart).toBeGreaterThan(-1);
+    expect(nextStart).toBeGreaterThan(delayStart);
+    const before = all[delayStart]!.progress;
+    const after = all[nextStart]!.progress;
+    const inside = all.slice(delayStart + 1, nextStart).filter((event) => event.type === 'node.progress');
+    const values = inside.map((event) => event.progress);
+    // The FSDelay node (one of four) reports ~15 steps; the run's progress must follow them.
+    expect(new Set(values).size).toBeGreaterThan(2);
+    for (const [index, value] of values.entries()) {
+      expect(value).toBeGreaterThan(index === 0 ? before : values[index - 1]!);
+      expect(value).toBeLessThan(after);
+    }
+    // node.progress keeps its own fields, and its last step (value === max) is never coalesced away.
+    expect(inside.at(-1)).toMatchObject({ node_id: '2', value: inside.at(-1)!.max });
+    const progresses = all.map((event) => event.progress);
+    expect(progresses).toEqual([...progresses].sort((a, b) => a - b));
+    expect(all.at(-1)).toMatchObject({ type: 'run.completed', progress: 100 });
   });
 
   it('the SDK resumes with fromSeq', async () => {
