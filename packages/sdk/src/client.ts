@@ -186,6 +186,32 @@ export class FlowscaleAPI<Registry extends object = WorkflowRegistry> {
     return this.#call('GET', 'runs/output', options, { query: { filename } });
   }
 
+  /**
+   * Downloads an output. `target` is an entry of `executeWorkflowAsync`'s result (`{ download_url }` or
+   * `{ file_content }`), a signed download URL, or an output name (read with `getOutput` first; an output
+   * that is not ready rejects with code `output_not_ready`). Resolves to the fetch `Response` with its body
+   * unread (stream it to keep memory flat); a text output becomes a `text/plain` Response. The download is
+   * a GET with this call's options (signal, timeout until the headers arrive, headers) and the client's
+   * retries, but never the API key or the client's custom headers. Non-2xx rejects with a FlowScaleError.
+   */
+  async downloadOutput(target: DownloadTarget, options: RequestOptions = {}): Promise<Response> {
+    const output =
+      typeof target !== 'string'
+        ? target
+        : /^https?:\/\//i.test(target)
+          ? { download_url: target }
+          : (await this.getOutput(target, options))?.data;
+    if (!output) throw new FlowScaleError(`Output ${target} is not ready yet`, { code: 'output_not_ready' });
+    const { file_content: text, download_url: link } = output;
+    // A string body makes the Response `text/plain;charset=UTF-8`.
+    if (typeof text === 'string') return new Response(text);
+    if (!link) throw new FlowScaleError('Output has no download_url', { code: 'no_output' });
+    const url = new URL(link, this.#transport.config.baseUrl).href;
+    // `path` (the URL without the signature in its query) is what log lines and errors show.
+    return (await this.#transport.open({ ...options, method: 'GET', path: url.split('?')[0]!, url }))
+      .response;
+  }
+
   /** `GET /api/v1/runs/{runId}`: one run record. */
   getRun(runId: string, options?: RequestOptions): Promise<ApiResponse<RunRecord>> {
     return this.#call('GET', `runs/${enc(runId)}`, options);
@@ -279,6 +305,9 @@ export class FlowscaleAPI<Registry extends object = WorkflowRegistry> {
     return this.#transport.request({ method, path: `/api/v1/${path}`, ...options, ...extra }) as Promise<T>;
   }
 }
+
+/** What `downloadOutput` accepts: an output entry, a signed download URL or an output name. */
+export type DownloadTarget = string | Pick<OutputData, 'download_url' | 'file_content'>;
 
 function jsonBody(body: unknown): Pick<Call, 'body' | 'contentType'> {
   return { body: JSON.stringify(body), contentType: 'application/json' };

@@ -9,7 +9,10 @@ export type Query = Record<string, string | number | null | undefined>;
 
 export interface Call extends RequestOptions {
   method: string;
+  /** API path, or (with `url`) the URL without its query, for log lines and error messages. */
   path: string;
+  /** An absolute URL outside the API (a signed download): sent without the key or the custom headers. */
+  url?: string;
   query?: Query;
   body?: BodyInit;
   contentType?: string;
@@ -127,7 +130,7 @@ export class Transport {
     const fetchImpl = config.fetchImpl ?? globalThis.fetch;
     config.logger.log('debug', `${call.method} ${call.path}`);
     try {
-      const response = await fetchImpl(this.url(call.path, call.query), init);
+      const response = await fetchImpl(call.url ?? this.url(call.path, call.query), init);
       if (!bodyInTimeout) link.clearTimer();
       return { response, signal: link.signal, dispose: link.dispose };
     } catch (error) {
@@ -147,15 +150,14 @@ export class Transport {
 
   #headers(call: Call): Record<string, string> {
     const { config } = this;
-    const headers: Record<string, string> = {
-      Accept: 'application/json',
-      ...config.customHeaders,
-      ...call.headers,
-    };
+    // Another host (a signed URL) gets only this call's own headers: never the key or a bearer token.
+    const headers: Record<string, string> = call.url
+      ? { ...call.headers }
+      : { Accept: 'application/json', ...config.customHeaders, ...call.headers };
     if (call.contentType) headers['Content-Type'] = call.contentType;
     if (call.idempotencyKey) headers['Idempotency-Key'] = call.idempotencyKey;
     if (config.userAgent) headers['User-Agent'] = config.userAgent;
-    if (!config.proxyMode && config.apiKey) headers['X-API-KEY'] = config.apiKey;
+    if (!call.url && !config.proxyMode && config.apiKey) headers['X-API-KEY'] = config.apiKey;
     return headers;
   }
 

@@ -229,7 +229,12 @@ export async function startContractServer(options: ContractServerOptions = {}) {
         fault.headers,
       );
     }
-    if (path.startsWith('/files/')) return send(res, 200, { file: path });
+    // Signed downloads need no key (like the real server's /api/v1/files): the file's bytes.
+    if (path.startsWith('/files/')) {
+      const body = fileBytes(decodeURIComponent(path.slice('/files/'.length)));
+      res.writeHead(200, { 'Content-Type': 'image/png', 'Content-Length': body.byteLength });
+      return void res.end(body);
+    }
     if (state.options.requireKey && req.headers['x-api-key'] !== apiKey) {
       await drain(req);
       return send(res, 401, { status: 'error', errors: 'Invalid or missing API key', code: 'unauthorized' });
@@ -551,6 +556,14 @@ export async function startContractServer(options: ContractServerOptions = {}) {
       await new Promise<void>((resolve) => server.close(() => resolve()));
     },
   };
+}
+
+/** The bytes the contract server serves for a stored file: a PNG signature, then the file name. */
+export function fileBytes(filename: string): Buffer {
+  return Buffer.concat([
+    Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]),
+    Buffer.from(filename),
+  ]);
 }
 
 function summary(wf: WorkflowSpec) {
