@@ -1,9 +1,7 @@
-import { createWriteStream } from 'node:fs';
-import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
+import { mkdir } from 'node:fs/promises';
 import { basename, extname, join, resolve } from 'node:path';
-import { Readable, Transform } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
-import type { ReadableStream as WebReadableStream } from 'node:stream/web';
+import { FlowScaleError } from 'flowscale';
+import { downloadOutputToFile } from 'flowscale/node';
 import type { CommandContext } from './context';
 import { CliError, ExitCode } from './exit-codes';
 
@@ -49,9 +47,10 @@ function extensionFor(url: string, contentType: string | null): string {
   return EXT_BY_TYPE[(contentType ?? '').split(';')[0]!.trim()] ?? '';
 }
 
-/** Fetches one output by name through the SDK and writes it into `dir`. */
+/** Fetches one output by name through the SDK (lookup and download) and writes it into `dir`. */
 export async function saveOutput(ctx: CommandContext, name: string, dir: string): Promise<SavedOutput> {
-  const res = await ctx.client().getOutput(name);
+  const client = ctx.client();
+  const res = await client.getOutput(name);
   const data = res?.data;
   if (!data) {
     throw new CliError(
@@ -59,38 +58,28 @@ export async function saveOutput(ctx: CommandContext, name: string, dir: string)
       ExitCode.generic,
     );
   }
+  const isText = typeof data.file_content === 'string';
+  if (!isText && !data.download_url) {
+    throw new CliError(`output "${name}" has neither a download URL nor content`);
+  }
   const target = resolve(ctx.io.cwd, dir);
   await mkdir(target, { recursive: true });
-  if (typeof data.file_content === 'string') {
-    const path = join(target, safeFileName(name, true));
-    await writeFile(path, data.file_content);
-    return { filename: name, path, size: Buffer.byteLength(data.file_content), kind: 'text' };
-  }
-  if (!data.download_url) throw new CliError(`output "${name}" has neither a download URL nor content`);
-  // The download URL is signed and needs no API key: a plain fetch of bytes, not an API call.
-  const response = await fetch(data.download_url);
-  if (!response.ok || !response.body) {
-    throw new CliError(`downloading output "${name}" failed: HTTP ${response.status}`, ExitCode.generic);
-  }
-  let file = safeFileName(name, false);
-  if (extname(file) === '') file += extensionFor(data.download_url, response.headers.get('content-type'));
-  const path = join(target, file);
-  // Streamed, since outputs can be videos; written under a temporary name so an interrupted download
-  // never leaves a truncated file that looks complete.
-  const partial = `${path}.part`;
-  let size = 0;
-  const counter = new Transform({
-    transform(chunk: Buffer, _enc, done) {
-      size += chunk.byteLength;
-      done(null, chunk);
-    },
-  });
+  // The SDK sends the signed download URL without the API key; a text output becomes its content.
+  let response: Response;
   try {
-    await pipeline(Readable.fromWeb(response.body as WebReadableStream), counter, createWriteStream(partial));
-    await rename(partial, path);
+    response = await client.downloadOutput(data);
   } catch (err) {
-    await rm(partial, { force: true });
+    if (err instanceof FlowScaleError && err.status !== undefined) {
+      throw new CliError(`downloading output "${name}" failed: HTTP ${err.status}`, ExitCode.generic);
+    }
     throw err;
   }
-  return { filename: name, path, size, kind: 'file' };
+  let file = safeFileName(name, isText);
+  if (!isText && extname(file) === '') {
+    file += extensionFor(data.download_url!, response.headers.get('content-type'));
+  }
+  // Streamed (outputs can be videos) through a .part file, so an interrupted download never leaves a
+  // truncated file that looks complete.
+  const saved = await downloadOutputToFile(response, join(target, file));
+  return { filename: name, path: saved.path, size: saved.size, kind: isText ? 'text' : 'file' };
 }

@@ -29,8 +29,12 @@ export function registerServe(program: Command, context: ContextFactory): void {
         let mod: typeof import('@flowscale/server');
         try {
           mod = await import('@flowscale/server');
-        } catch {
-          throw new CliError('"flowscale serve" needs @flowscale/server: npm install @flowscale/server');
+        } catch (err) {
+          // An optional peer dependency: only its absence gets the install hint, not a broken install.
+          if ((err as { code?: string }).code !== 'ERR_MODULE_NOT_FOUND') throw err;
+          throw new CliError(
+            '"flowscale serve" needs @flowscale/server next to the CLI: npm install @flowscale/server (with -g for a global CLI)',
+          );
         }
         const server = await mod.startServer({
           ...(opts.port !== undefined ? { port: opts.port } : {}),
