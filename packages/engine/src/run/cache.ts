@@ -1,5 +1,6 @@
 import type { UiOutput } from '../nodes/types';
 import { valueBytes } from '../tensor/types';
+import { SizedMap } from './sized-map';
 
 export interface CachedOutput {
   outputs: unknown[];
@@ -8,28 +9,25 @@ export interface CachedOutput {
 
 /** Node outputs by cache key, least recently used evicted first, bounded by entries and pixel bytes. */
 export class OutputCache {
-  private readonly entries = new Map<string, { value: CachedOutput; bytes: number }>();
-  private bytes = 0;
+  private readonly entries: SizedMap<CachedOutput>;
 
   constructor(
-    private readonly maxEntries: number,
+    maxEntries: number,
     private readonly maxBytes: number,
-  ) {}
+  ) {
+    this.entries = new SizedMap(maxEntries, maxBytes);
+  }
 
   get size(): number {
     return this.entries.size;
   }
 
   get approxBytes(): number {
-    return this.bytes;
+    return this.entries.approxBytes;
   }
 
   get(key: string): CachedOutput | undefined {
-    const hit = this.entries.get(key);
-    if (!hit) return undefined;
-    this.entries.delete(key);
-    this.entries.set(key, hit);
-    return hit.value;
+    return this.entries.touch(key);
   }
 
   has(key: string): boolean {
@@ -38,23 +36,13 @@ export class OutputCache {
 
   set(key: string, value: CachedOutput): void {
     const bytes = value.outputs.reduce<number>((n, v) => n + valueBytes(v), 0);
+    // An output larger than the whole budget would only evict everything else; it is not cached.
     if (bytes > this.maxBytes) return;
-    const old = this.entries.get(key);
-    if (old) {
-      this.bytes -= old.bytes;
-      this.entries.delete(key);
-    }
-    this.entries.set(key, { value, bytes });
-    this.bytes += bytes;
-    for (const [k, entry] of this.entries) {
-      if (this.entries.size <= this.maxEntries && this.bytes <= this.maxBytes) break;
-      this.entries.delete(k);
-      this.bytes -= entry.bytes;
-    }
+    this.entries.delete(key); // a new value counts as the most recently used
+    this.entries.set(key, value, bytes);
   }
 
   clear(): void {
     this.entries.clear();
-    this.bytes = 0;
   }
 }

@@ -1,5 +1,6 @@
 import type { UiOutput } from '../nodes/types';
 import type { QueueTuple } from './queue';
+import { SizedMap } from './sized-map';
 
 export interface HistoryEntry {
   prompt: QueueTuple;
@@ -13,67 +14,45 @@ export interface HistoryEntry {
  * byte budget, so a stream of huge prompts cannot grow memory without limit.
  */
 export class History {
-  private readonly entries = new Map<string, { entry: HistoryEntry; bytes: number }>();
-  private bytes = 0;
+  private readonly entries: SizedMap<HistoryEntry>;
 
-  constructor(
-    private readonly maxEntries: number,
-    private readonly maxBytes: number,
-  ) {}
+  constructor(maxEntries: number, maxBytes: number) {
+    this.entries = new SizedMap(maxEntries, maxBytes);
+  }
 
   get size(): number {
     return this.entries.size;
   }
 
   get approxBytes(): number {
-    return this.bytes;
+    return this.entries.approxBytes;
   }
 
   add(promptId: string, entry: HistoryEntry): void {
-    const bytes = JSON.stringify(entry).length;
-    const old = this.entries.get(promptId);
-    if (old) this.bytes -= old.bytes;
-    this.entries.set(promptId, { entry, bytes });
-    this.bytes += bytes;
-    this.evict();
-  }
-
-  private evict(): void {
-    for (const [id, { bytes }] of this.entries) {
-      if (this.entries.size <= this.maxEntries && (this.bytes <= this.maxBytes || this.entries.size === 1))
-        return;
-      this.entries.delete(id);
-      this.bytes -= bytes;
-    }
+    this.entries.set(promptId, entry, JSON.stringify(entry).length);
   }
 
   get(promptId: string): HistoryEntry | undefined {
-    return this.entries.get(promptId)?.entry;
+    return this.entries.get(promptId);
   }
 
   /** ComfyUI's get_history: newest `maxItems` by default, or `maxItems` from `offset`. */
   list(maxItems?: number, offset = -1): Record<string, HistoryEntry> {
-    const ids = [...this.entries.keys()];
+    const ids = this.entries.keys();
     let start = offset;
     if (start < 0 && maxItems !== undefined) start = ids.length - maxItems;
     const slice = ids.slice(
       Math.max(0, start),
       maxItems === undefined ? undefined : Math.max(0, start) + maxItems,
     );
-    return Object.fromEntries(slice.map((id) => [id, this.entries.get(id)?.entry as HistoryEntry]));
+    return Object.fromEntries(slice.map((id) => [id, this.entries.get(id) as HistoryEntry]));
   }
 
   delete(ids: readonly string[]): void {
-    for (const id of ids) {
-      const old = this.entries.get(id);
-      if (!old) continue;
-      this.bytes -= old.bytes;
-      this.entries.delete(id);
-    }
+    for (const id of ids) this.entries.delete(id);
   }
 
   clear(): void {
     this.entries.clear();
-    this.bytes = 0;
   }
 }
