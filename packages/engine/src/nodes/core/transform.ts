@@ -97,16 +97,9 @@ export const imageFlip: NodeDefinition = {
     const image = inputs.image as ImageBatch;
     const vertical = inputs.flip_method === FLIPS[0];
     const { width: w, height: h } = image;
-    const frames = image.frames.map((f) => {
-      const out = Buffer.allocUnsafe(f.length);
-      for (let y = 0; y < h; y++) {
-        for (let x = 0; x < w; x++) {
-          const from = vertical ? ((h - 1 - y) * w + x) * 3 : (y * w + (w - 1 - x)) * 3;
-          f.copy(out, (y * w + x) * 3, from, from + 3);
-        }
-      }
-      return out;
-    });
+    const frames = image.frames.map((f) =>
+      remapPixels(f, w, w, h, vertical ? (x, y) => [x, h - 1 - y] : (x, y) => [w - 1 - x, y]),
+    );
     return { outputs: [makeImage(w, h, frames)] };
   },
 };
@@ -123,18 +116,29 @@ function rotateFrame(
   if (turns === 0) return { frame: f, w, h };
   const ow = turns % 2 === 1 ? h : w;
   const oh = turns % 2 === 1 ? w : h;
-  const out = Buffer.allocUnsafe(f.length);
-  for (let y = 0; y < oh; y++) {
-    for (let x = 0; x < ow; x++) {
-      let sx = x;
-      let sy = y;
-      if (turns === 1) [sx, sy] = [y, h - 1 - x];
-      else if (turns === 2) [sx, sy] = [w - 1 - x, h - 1 - y];
-      else [sx, sy] = [w - 1 - y, x];
-      f.copy(out, (y * ow + x) * 3, (sy * w + sx) * 3, (sy * w + sx) * 3 + 3);
+  const source: SourcePixel =
+    turns === 1
+      ? (x, y) => [y, h - 1 - x]
+      : turns === 2
+        ? (x, y) => [w - 1 - x, h - 1 - y]
+        : (x, y) => [w - 1 - y, x];
+  return { frame: remapPixels(f, w, ow, oh, source), w: ow, h: oh };
+}
+
+/** Where output pixel (x, y) comes from in the source frame. */
+type SourcePixel = (x: number, y: number) => readonly [number, number];
+
+/** Builds an RGB frame of outW × outH whose every pixel is copied from `source(x, y)` of `frame`. */
+function remapPixels(frame: Buffer, srcW: number, outW: number, outH: number, source: SourcePixel): Buffer {
+  const out = Buffer.allocUnsafe(outW * outH * 3);
+  for (let y = 0; y < outH; y++) {
+    for (let x = 0; x < outW; x++) {
+      const [sx, sy] = source(x, y);
+      const from = (sy * srcW + sx) * 3;
+      frame.copy(out, (y * outW + x) * 3, from, from + 3);
     }
   }
-  return { frame: out, w: ow, h: oh };
+  return out;
 }
 
 export const imageRotate: NodeDefinition = {
