@@ -1,4 +1,4 @@
-import { FlowscaleAPI } from 'flowscale';
+import { FlowscaleAdminAPI } from 'flowscale/admin';
 import { describeSource, type ResolvedConfig, resolveConfig } from './config';
 import { CliError, ExitCode } from './exit-codes';
 import type { CliIO } from './io';
@@ -15,7 +15,7 @@ export interface CommandContext {
   io: CliIO;
   out: Output;
   config: ResolvedConfig;
-  client(): FlowscaleAPI;
+  client(): FlowscaleAdminAPI;
 }
 
 const isHttpUrl = (value: string): boolean => {
@@ -29,7 +29,7 @@ const isHttpUrl = (value: string): boolean => {
 export function createContext(io: CliIO, globals: GlobalOptions): CommandContext {
   const config = resolveConfig({ apiKey: globals.apiKey, apiUrl: globals.apiUrl }, io.env, io.cwd);
   const out = new Output(io.stdout, io.stderr, globals.json === true, io.env);
-  let client: FlowscaleAPI | undefined;
+  let client: FlowscaleAdminAPI | undefined;
   return {
     io,
     out,
@@ -49,7 +49,7 @@ export function createContext(io: CliIO, globals: GlobalOptions): CommandContext
         );
       }
       // One attempt per call: a CLI user would rather see a fast, clear error than wait through retries.
-      client ??= new FlowscaleAPI({
+      client ??= new FlowscaleAdminAPI({
         apiKey: config.apiKey,
         baseUrl: config.apiUrl,
         retries: 0,

@@ -1,6 +1,6 @@
 import { FlowScaleError, TimeoutError } from './core/errors';
 import { Logger, type LoggingConfig, type LogLevel } from './core/logger';
-import type { FlowscaleConfig, RequestOptions, WebSocketConstructor } from './core/options';
+import type { FlowscaleConfig, RequestOptions } from './core/options';
 import { linkSignal, randomId } from './core/timing';
 import { type Call, Transport } from './core/transport';
 import {
@@ -9,14 +9,11 @@ import {
   type SocketHandle,
 } from './realtime/websocket';
 import { type SubscribeRunEventsOptions, subscribeRunEvents } from './runs/subscribe';
-import { type ExecuteWorkflowAsyncOptions, waitForOutputs } from './runs/wait';
+import { type ExecuteWorkflowAsyncOptions, runToCompletion } from './runs/wait';
 import type {
-  ApiKeyRecord,
   ApiResponse,
   ContainerHealth,
   ContainerQueue,
-  CreatedApiKey,
-  DeployWorkflowBody,
   ExecuteWorkflowResponseData,
   GetAllOutputsResponse,
   GetRunsQuery,
@@ -43,8 +40,6 @@ const enc = encodeURIComponent;
  */
 export class FlowscaleAPI<Registry extends object = WorkflowRegistry> {
   readonly #transport: Transport;
-  readonly #logger: Logger;
-  readonly #webSocketImpl: WebSocketConstructor | undefined;
   #socket: SocketHandle | undefined;
 
   constructor(config: FlowscaleConfig = {}) {
@@ -55,11 +50,6 @@ export class FlowscaleAPI<Registry extends object = WorkflowRegistry> {
     if (!apiKey && !proxyMode) {
       throw new FlowScaleError('apiKey is required unless proxyMode: true', { code: 'missing_api_key' });
     }
-    this.#logger = new Logger(
-      { enabled: config.enableLogging ?? true, level: config.logLevel ?? 'info' },
-      apiKey,
-    );
-    this.#webSocketImpl = config.webSocketImpl;
     this.#transport = new Transport({
       ...config,
       baseUrl: (config.baseUrl ?? 'https://api.flowscale.ai').replace(/\/+$/, ''),
@@ -67,56 +57,28 @@ export class FlowscaleAPI<Registry extends object = WorkflowRegistry> {
       timeout: config.timeout ?? 300_000,
       retries: config.retries ?? 3,
       retryDelay: config.retryDelay ?? 1000,
-      logger: this.#logger,
+      logger: new Logger({ enabled: config.enableLogging ?? true, level: config.logLevel ?? 'info' }, apiKey),
     });
   }
 
   /** `GET /api/v1/comfy/health`: the status of each ComfyUI container. */
   checkHealth(options?: RequestOptions): Promise<ApiResponse<ContainerHealth[]>> {
-    return this.#call('GET', 'comfy/health', options);
+    return this.call('GET', 'comfy/health', options);
   }
 
   /** `GET /api/v1/comfy/queue`: running and pending prompts per container. */
   getQueue(options?: RequestOptions): Promise<ApiResponse<ContainerQueue[]>> {
-    return this.#call('GET', 'comfy/queue', options);
+    return this.call('GET', 'comfy/queue', options);
   }
 
   /** `GET /api/v1/comfy/workflows`: every deployed workflow. */
   getWorkflows(options?: RequestOptions): Promise<ApiResponse<WorkflowSummary[]>> {
-    return this.#call('GET', 'comfy/workflows', options);
+    return this.call('GET', 'comfy/workflows', options);
   }
 
   /** `GET /api/v1/comfy/workflows/{idOrName}`: one workflow with parsed input/output schemas. */
   getWorkflow(idOrName: string, options?: RequestOptions): Promise<ApiResponse<WorkflowDetail>> {
-    return this.#call('GET', `comfy/workflows/${enc(idOrName)}`, options);
-  }
-
-  /** Admin: deploy (or re-deploy by name, keeping the id) a workflow. */
-  deployWorkflow(body: DeployWorkflowBody, options?: RequestOptions): Promise<ApiResponse<WorkflowDetail>> {
-    return this.#call('POST', 'admin/workflows', options, jsonBody(body));
-  }
-
-  /** Admin: delete a deployed workflow. */
-  deleteWorkflow(id: string, options?: RequestOptions): Promise<ApiResponse<unknown>> {
-    return this.#call('DELETE', `admin/workflows/${enc(id)}`, options);
-  }
-
-  /** Admin: list API keys (never the keys themselves). */
-  listApiKeys(options?: RequestOptions): Promise<ApiResponse<ApiKeyRecord[]>> {
-    return this.#call('GET', 'admin/keys', options);
-  }
-
-  /** Admin: create an API key. The response carries the plaintext key, shown only this once. */
-  createApiKey(
-    body: { name: string; role?: 'admin' | 'user' },
-    options?: RequestOptions,
-  ): Promise<ApiResponse<CreatedApiKey>> {
-    return this.#call('POST', 'admin/keys', options, jsonBody(body));
-  }
-
-  /** Admin: revoke an API key. */
-  revokeApiKey(id: string, options?: RequestOptions): Promise<ApiResponse<unknown>> {
-    return this.#call('DELETE', `admin/keys/${enc(id)}`, options);
+    return this.call('GET', `comfy/workflows/${enc(idOrName)}`, options);
   }
 
   /**
@@ -131,7 +93,7 @@ export class FlowscaleAPI<Registry extends object = WorkflowRegistry> {
     options?: RequestOptions,
   ): Promise<ApiResponse<ExecuteWorkflowResponseData>> {
     const { body, contentType } = encodeMultipart(data as WorkflowInput);
-    return this.#call('POST', 'runs', options, {
+    return this.call('POST', 'runs', options, {
       query: { workflow_id: workflowId, group_id: groupId },
       body,
       contentType,
@@ -160,18 +122,14 @@ export class FlowscaleAPI<Registry extends object = WorkflowRegistry> {
     );
     const { signal } = deadline;
     try {
-      const submitted = (await this.executeWorkflow(workflowId, data, groupId, { ...options, signal })).data;
-      const runId = submitted.run_id;
-      options.onIntermediateResponse?.({ type: 'workflow_submitted', runId, data: submitted });
-      const api = {
-        transport: this.#transport,
-        getRun: this.getRun.bind(this),
-        getOutput: this.getOutput.bind(this),
-      };
-      const outputs = await waitForOutputs(api, runId, pollIntervalMs, signal, options);
-      const result: GetAllOutputsResponse = { status: 'success', data: outputs };
-      options.onIntermediateResponse?.({ type: 'completed', runId, data: result });
-      return result;
+      return await runToCompletion(
+        this,
+        this.#transport,
+        () => this.executeWorkflow(workflowId, data, groupId, { ...options, signal }),
+        pollIntervalMs,
+        signal,
+        options,
+      );
     } catch (error) {
       // Whatever was in flight when the deadline fired, the caller sees the workflow timeout.
       if (signal.aborted && signal.reason instanceof TimeoutError) throw signal.reason;
@@ -183,7 +141,7 @@ export class FlowscaleAPI<Registry extends object = WorkflowRegistry> {
 
   /** `GET /api/v1/runs/output?filename=`: the output, or `null` while it is not ready (HTTP 204). */
   getOutput(filename: string, options?: RequestOptions): Promise<ApiResponse<OutputData> | null> {
-    return this.#call('GET', 'runs/output', options, { query: { filename } });
+    return this.call('GET', 'runs/output', options, { query: { filename } });
   }
 
   /**
@@ -214,7 +172,7 @@ export class FlowscaleAPI<Registry extends object = WorkflowRegistry> {
 
   /** `GET /api/v1/runs/{runId}`: one run record. */
   getRun(runId: string, options?: RequestOptions): Promise<ApiResponse<RunRecord>> {
-    return this.#call('GET', `runs/${enc(runId)}`, options);
+    return this.call('GET', `runs/${enc(runId)}`, options);
   }
 
   /** `GET /api/v1/runs`: runs of a group (or all runs of the team), with paging and sorting. */
@@ -224,14 +182,14 @@ export class FlowscaleAPI<Registry extends object = WorkflowRegistry> {
     options?: RequestOptions,
   ): Promise<ApiResponse<RunsPage>> {
     const { page, pageSize, sortBy, sortOrder } = query;
-    return this.#call('GET', 'runs', options, {
+    return this.call('GET', 'runs', options, {
       query: { group_id: groupId, page, page_size: pageSize, sort_by: sortBy, sort_order: sortOrder },
     });
   }
 
   /** `POST /api/v1/runs/{runId}/cancel`. */
   cancelRun(runId: string, options?: RequestOptions): Promise<ApiResponse<string>> {
-    return this.#call('POST', `runs/${enc(runId)}/cancel`, options);
+    return this.call('POST', `runs/${enc(runId)}/cancel`, options);
   }
 
   /** Streams a run's events (SSE over fetch), reconnecting and resuming without loss or duplicates. */
@@ -242,22 +200,7 @@ export class FlowscaleAPI<Registry extends object = WorkflowRegistry> {
   /** Opens the WebSocket (`/api/v1/ws`), replacing any open one. Returns a function that disconnects. */
   connectWebSocket(options: ConnectWebSocketOptions = {}): () => void {
     this.disconnectWebSocket();
-    const Impl = this.#webSocketImpl ?? (globalThis as { WebSocket?: WebSocketConstructor }).WebSocket;
-    if (!Impl) {
-      throw new FlowScaleError("No WebSocket: pass webSocketImpl (Node: WebSocket from 'flowscale/node')", {
-        code: 'no_websocket',
-      });
-    }
-    const { config } = this.#transport;
-    const headers = {
-      ...config.customHeaders,
-      ...(!config.proxyMode && config.apiKey && { 'X-API-KEY': config.apiKey }),
-    };
-    const url = `${config.baseUrl.replace(/^http/, 'ws')}/api/v1/ws`;
-    const socket = openReconnectingSocket(
-      { url, Impl, apiKey: config.proxyMode ? undefined : config.apiKey, headers, logger: this.#logger },
-      options,
-    );
+    const socket = openReconnectingSocket(this.#transport.config, options);
     this.#socket = socket;
     return () => {
       socket.close();
@@ -293,22 +236,27 @@ export class FlowscaleAPI<Registry extends object = WorkflowRegistry> {
   }
 
   setLoggingConfig(enabled: boolean, level?: LogLevel): void {
-    this.#logger.config = { enabled, level: level ?? this.#logger.config.level };
+    const { logger } = this.#transport.config;
+    logger.config = { enabled, level: level ?? logger.config.level };
   }
 
   getLoggingConfig(): LoggingConfig {
-    return { ...this.#logger.config };
+    return { ...this.#transport.config.logger.config };
   }
 
-  /** `path` is relative to `/api/v1/`. `extra` (query, body, ...) wins over the caller's options. */
-  #call<T>(method: string, path: string, options?: RequestOptions, extra?: Partial<Call>): Promise<T> {
+  /**
+   * For subclasses (`flowscale/admin`): `path` is relative to `/api/v1/`; `extra` (query, body, ...) wins
+   * over the caller's options.
+   */
+  protected call<T>(
+    method: string,
+    path: string,
+    options?: RequestOptions,
+    extra?: Partial<Call>,
+  ): Promise<T> {
     return this.#transport.request({ method, path: `/api/v1/${path}`, ...options, ...extra }) as Promise<T>;
   }
 }
 
 /** What `downloadOutput` accepts: an output entry, a signed download URL or an output name. */
 export type DownloadTarget = string | Pick<OutputData, 'download_url' | 'file_content'>;
-
-function jsonBody(body: unknown): Pick<Call, 'body' | 'contentType'> {
-  return { body: JSON.stringify(body), contentType: 'application/json' };
-}

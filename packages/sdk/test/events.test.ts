@@ -29,7 +29,7 @@ function streamOf(chunks: Uint8Array[]): ReadableStream<Uint8Array> {
   });
 }
 
-describe('SSE decoding (eventsource-parser behind sseMessages)', () => {
+describe('SSE decoding (sseMessages)', () => {
   it('reassembles events split at every byte, with \r\n, \r and \n line ends and multi-byte text', async () => {
     const bytes = new TextEncoder().encode(
       ': ping\r\n\r\nid: 1\r\nevent: a\r\ndata: {"x":"é✓"}\r\n\r\nid: 2\rdata: line1\rdata: line2\r\rid:3\ndata:tight\n\n',

@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { type AsyncUpdate, FlowScaleError, RunFailedError, TimeoutError } from '../src/index';
-import { clientFor, recordDelays } from './support/client';
+import { captureConsole, clientFor, recordDelays } from './support/client';
 import {
   type ContractServer,
   type ContractServerOptions,
@@ -144,6 +144,31 @@ describe('executeWorkflowAsync over the event stream', () => {
     expect(streams.length).toBe(2);
     expect(streams[1]?.headers['last-event-id']).toBe('2');
   });
+
+  for (const mode of ['sse', 'poll'] as const) {
+    it(`an onIntermediateResponse that throws is logged and does not disturb the wait (${mode})`, async () => {
+      const s = await serve();
+      const seen: string[] = [];
+      const consoleLines = captureConsole();
+      const result = await clientFor(s, { enableLogging: true })
+        .executeWorkflowAsync('text-echo', { default_value_1: 'cb' }, undefined, 5, 10_000, {
+          mode,
+          onIntermediateResponse: (u) => {
+            seen.push(u.type);
+            throw new Error(`handler bug on ${u.type}`);
+          },
+        })
+        .finally(() => consoleLines.restore());
+      expect(result.data[0]?.file_content).toBe('cb from FlowScale');
+      // One event stream (no reconnect) in SSE mode: the handler's exception is not a dropped connection.
+      expect(s.requests.filter((r) => r.path.endsWith('/events'))).toHaveLength(mode === 'sse' ? 1 : 0);
+      expect(seen[0]).toBe('workflow_submitted');
+      expect(seen.at(-1)).toBe('completed');
+      expect(consoleLines.lines).toContainEqual(
+        expect.stringContaining('onIntermediateResponse threw on completed: handler bug on completed'),
+      );
+    });
+  }
 
   it('times out with "Workflow execution timed out after <ms>ms"', async () => {
     const s = await serve();

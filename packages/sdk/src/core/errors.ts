@@ -1,6 +1,6 @@
 // A global-registry symbol, so `instanceof` also holds for errors thrown by a second copy of the SDK
-// (duplicate installs, ESM + CJS in one process).
-const LINEAGE = Symbol.for('flowscale.error.lineage');
+// (duplicate installs, ESM + CJS in one process). Its value is the error's kind (its class name).
+const KIND = Symbol.for('flowscale.error.kind');
 
 export interface ErrorDetail {
   field: string;
@@ -17,6 +17,7 @@ export interface FlowScaleErrorOptions {
 export class FlowScaleError extends Error {
   /** Stable name used by the cross-install `instanceof` check (class names do not survive minifiers). */
   static readonly kind: string = 'FlowScaleError';
+  declare readonly [KIND]: string;
   /** HTTP status, when the error came from a response. */
   readonly status: number | undefined;
   /** Machine-readable code from the server (`code`) or the SDK (`network_error`, `timeout`, ...). */
@@ -27,30 +28,23 @@ export class FlowScaleError extends Error {
   constructor(message: string, options: FlowScaleErrorOptions = {}) {
     // Error installs `cause` only when the options object has one.
     super(message, options);
-    const ctor = new.target as typeof FlowScaleError;
-    this.name = ctor.kind;
+    this.name = (new.target as typeof FlowScaleError).kind;
     this.status = options.status;
     this.code = options.code;
     this.details = options.details;
-    Object.defineProperty(this, LINEAGE, { value: lineageOf(ctor) });
+    Object.defineProperty(this, KIND, { value: this.name });
   }
 
-  // `this` is the class on the right of `instanceof` (a subclass inherits this static method).
+  // `this` is the class on the right of `instanceof` (a subclass inherits this static method). Every
+  // subclass extends FlowScaleError directly, so another copy's error is a FlowScaleError when it has a
+  // kind at all, and an instance of a subclass when the kinds match.
   static override [Symbol.hasInstance](value: unknown): boolean {
-    // biome-ignore lint/complexity/noThisInStatic: must be the subclass being tested, not FlowScaleError
-    if (Function.prototype[Symbol.hasInstance].call(this, value)) return true;
-    const lineage = (value as Record<symbol, unknown> | null)?.[LINEAGE];
-    // biome-ignore lint/complexity/noThisInStatic: as above
-    return Array.isArray(lineage) && lineage.includes(this.kind);
+    const kind = (value as FlowScaleError | null)?.[KIND];
+    return (
+      Function.prototype[Symbol.hasInstance].call(this, value) ||
+      (!!kind && (this === FlowScaleError || kind === this.kind))
+    );
   }
-}
-
-function lineageOf(ctor: typeof FlowScaleError): string[] {
-  const kinds: string[] = [];
-  for (let c = ctor; c?.kind; c = Object.getPrototypeOf(c)) {
-    if (!kinds.includes(c.kind)) kinds.push(c.kind);
-  }
-  return kinds;
 }
 
 /** The request never got an HTTP response (DNS, refused connection, reset, ...). */

@@ -1,6 +1,7 @@
-import type { Logger } from '../core/logger';
+import { FlowScaleError } from '../core/errors';
 import type { WebSocketConstructor, WebSocketLike } from '../core/options';
 import { timing } from '../core/timing';
+import type { TransportConfig } from '../core/transport';
 
 export interface WebSocketMessage {
   type: string;
@@ -22,14 +23,6 @@ export interface ConnectWebSocketOptions {
   maxReconnectAttempts?: number;
 }
 
-export interface SocketParams {
-  url: string;
-  Impl: WebSocketConstructor;
-  apiKey: string | undefined;
-  headers: Record<string, string>;
-  logger: Logger;
-}
-
 export const MAX_RECONNECT_DELAY_MS = 30_000;
 /** 1008 (policy violation) is how a server rejects credentials: retrying cannot help. */
 const FINAL_CLOSE_CODES = [1008];
@@ -41,9 +34,23 @@ export interface SocketHandle {
   close(): void;
 }
 
-/** One logical connection that survives drops, reconnecting with exponential backoff up to a ceiling. */
-export function openReconnectingSocket(params: SocketParams, options: ConnectWebSocketOptions): SocketHandle {
-  const { url, Impl, apiKey, headers, logger } = params;
+/**
+ * One logical connection to `<baseUrl>/api/v1/ws` that survives drops, reconnecting with exponential
+ * backoff up to a ceiling.
+ */
+export function openReconnectingSocket(
+  config: TransportConfig,
+  options: ConnectWebSocketOptions,
+): SocketHandle {
+  const { customHeaders, logger } = config;
+  const Impl = config.webSocketImpl ?? (globalThis as { WebSocket?: WebSocketConstructor }).WebSocket;
+  if (!Impl) {
+    throw new FlowScaleError("No WebSocket: pass webSocketImpl (Node: WebSocket from 'flowscale/node')", {
+      code: 'no_websocket',
+    });
+  }
+  const apiKey = config.proxyMode ? undefined : config.apiKey;
+  const url = `${config.baseUrl.replace(/^http/, 'ws')}/api/v1/ws`;
   const { reconnect = true, reconnectInterval = 1000, maxReconnectAttempts = 5 } = options;
   let socket: WebSocketLike;
   let stopped = false;
@@ -54,7 +61,9 @@ export function openReconnectingSocket(params: SocketParams, options: ConnectWeb
   const open = () => {
     // Browsers cannot send headers on a WebSocket, so the key travels as a subprotocol there.
     const current = Impl.acceptsHeaders
-      ? new Impl(url, undefined, { headers })
+      ? new Impl(url, undefined, {
+          headers: apiKey ? { ...customHeaders, 'X-API-KEY': apiKey } : customHeaders,
+        })
       : new Impl(url, apiKey ? ['flowscale', `flowscale.key.${apiKey}`] : undefined);
     socket = current;
     current.onopen = (event) => {

@@ -1,10 +1,10 @@
-import { createParser, type EventSourceMessage } from 'eventsource-parser';
 import { FlowScaleError, NetworkError } from '../core/errors';
 import type { RequestOptions } from '../core/options';
 import { backoffDelay } from '../core/retry';
 import { timing } from '../core/timing';
 import type { Transport } from '../core/transport';
 import type { RunEvent, RunEventMessage } from '../types/api';
+import { createSseParser, type SseMessage } from './sse-parser';
 
 export const TERMINAL_EVENTS = ['run.completed', 'run.failed', 'run.cancelled'];
 
@@ -76,17 +76,17 @@ export async function followRunEvents(
 }
 
 /** SSE messages from a byte stream; cancels the stream when the consumer stops early. */
-export async function* sseMessages(body: ReadableStream<Uint8Array>): AsyncGenerator<EventSourceMessage> {
-  const queue: EventSourceMessage[] = [];
+export async function* sseMessages(body: ReadableStream<Uint8Array>): AsyncGenerator<SseMessage> {
+  const queue: SseMessage[] = [];
   // One parser per connection: a reconnect starts a fresh stream, so no partial line carries over.
-  const parser = createParser({ onEvent: (message) => queue.push(message) });
+  const feed = createSseParser((message) => queue.push(message));
   const decoder = new TextDecoder();
   const reader = body.getReader();
   try {
     for (;;) {
       const { done, value } = await reader.read();
       if (done) return;
-      parser.feed(decoder.decode(value, { stream: true }));
+      feed(decoder.decode(value, { stream: true }));
       while (queue.length > 0) yield queue.shift()!;
     }
   } finally {

@@ -23,6 +23,10 @@ export type AsyncUpdate =
   | { type: 'completed'; runId: string; data: GetAllOutputsResponse };
 
 export interface ExecuteWorkflowAsyncOptions extends RequestOptions {
+  /**
+   * Progress updates. An exception thrown here is logged (level `error`) and does not stop the wait: a bug
+   * in a progress handler must not lose the run's result.
+   */
   onIntermediateResponse?: (update: AsyncUpdate) => void;
   /**
    * How to wait: `auto` follows the run's event stream and falls back to polling when the server has
@@ -31,58 +35,70 @@ export interface ExecuteWorkflowAsyncOptions extends RequestOptions {
   mode?: 'auto' | 'sse' | 'poll';
 }
 
+/** The client's own reads (its retries, headers and timeouts apply to every poll). */
 export interface RunApi {
-  transport: Transport;
   getRun(runId: string, options: RequestOptions): Promise<ApiResponse<RunRecord>>;
   getOutput(filename: string, options: RequestOptions): Promise<ApiResponse<OutputData> | null>;
 }
 
 const FAILED = ['failed', 'error', 'cancelled'];
 
-interface WaitContext {
+interface Wait {
   api: RunApi;
+  transport: Transport;
   runId: string;
   pollIntervalMs: number;
-  signal: AbortSignal;
-  request: RequestOptions;
+  /** The caller's options for every read, with the whole wait's signal. */
+  request: RequestOptions & { signal: AbortSignal };
   emit: (update: AsyncUpdate) => void;
 }
 
-/** Waits for a submitted run and collects every output: event stream first, polling as the fallback. */
-export async function waitForOutputs(
+/**
+ * Submits a run with `submit` and resolves with every output once it completes: the event stream first,
+ * polling as the fallback. `signal` is the whole call's deadline.
+ */
+export async function runToCompletion(
   api: RunApi,
-  runId: string,
+  transport: Transport,
+  submit: () => Promise<ApiResponse<ExecuteWorkflowResponseData>>,
   pollIntervalMs: number,
   signal: AbortSignal,
   options: ExecuteWorkflowAsyncOptions,
-): Promise<OutputEntry[]> {
+): Promise<GetAllOutputsResponse> {
   // The idempotency key belongs to the POST that created the run, not to the reads that follow it.
-  const { onIntermediateResponse, mode = 'auto', signal: _s, idempotencyKey: _k, ...request } = options;
-  const emit = (update: AsyncUpdate) => onIntermediateResponse?.(update);
-  const ctx: WaitContext = { api, runId, pollIntervalMs, signal, request, emit };
+  const { onIntermediateResponse, mode = 'auto', idempotencyKey: _k, ...request } = options;
+  const { logger } = transport.config;
+  const emit = (update: AsyncUpdate) => {
+    try {
+      onIntermediateResponse?.(update);
+    } catch (error) {
+      logger.log('error', `onIntermediateResponse threw on ${update.type}: ${(error as Error)?.message}`);
+    }
+  };
+  const { data: submitted } = await submit();
+  const runId = submitted.run_id;
+  emit({ type: 'workflow_submitted', runId, data: submitted });
+  const wait: Wait = { api, transport, runId, pollIntervalMs, request: { ...request, signal }, emit };
   if (mode !== 'poll') {
     try {
-      await followToEnd(ctx);
+      await follow(wait);
     } catch (error) {
       if (mode === 'sse' || signal.aborted) throw error;
-      api.transport.config.logger.log(
-        'debug',
-        `Run ${runId}: no event stream (${(error as Error).message}); polling`,
-      );
+      logger.log('debug', `Run ${runId}: no event stream (${(error as Error).message}); polling`);
     }
   }
-  return poll(ctx);
+  const result: GetAllOutputsResponse = { status: 'success', data: await poll(wait) };
+  emit({ type: 'completed', runId, data: result });
+  return result;
 }
 
 /**
  * Follows the event stream until the run ends, reporting progress. The outputs are then collected by
  * one pass of the polling loop, which also turns a failed run into a RunFailedError.
  */
-async function followToEnd(ctx: WaitContext): Promise<void> {
-  const { runId, emit } = ctx;
-  await followRunEvents(ctx.api.transport, runId, {
-    ...ctx.request,
-    signal: ctx.signal,
+function follow({ transport, runId, request, emit }: Wait) {
+  return followRunEvents(transport, runId, {
+    ...request,
     onEvent: ({ data }) => {
       const { output } = data;
       emit(
@@ -98,58 +114,51 @@ async function followToEnd(ctx: WaitContext): Promise<void> {
  * The documented polling: getRun, then getOutput for every output name not collected yet. A name whose
  * node saved a batch (the record lists several files for it) becomes one entry per file.
  */
-async function poll(ctx: WaitContext): Promise<OutputEntry[]> {
-  const { api, runId, emit, signal } = ctx;
+async function poll({ api, runId, pollIntervalMs, request, emit }: Wait): Promise<OutputEntry[]> {
   const collected = new Map<string, OutputEntry>();
-  const read: ReadOutput = async (name, filename) => {
-    const output = await api.getOutput(name, { ...ctx.request, signal });
+  const read = async (name: string, filename: string) => {
+    const output = await api.getOutput(name, request);
     emit({ type: 'output_status', runId, filename, ready: !!output, data: output?.data ?? null });
     return output && { filename, ...output.data };
   };
   for (let attempt = 1; ; attempt++) {
     try {
-      const run = (await api.getRun(runId, { ...ctx.request, signal })).data;
-      emit({ type: 'run_status', runId, status: run.status, progress: run.progress, data: run });
-      if (FAILED.includes(run.status)) throw runFailed(runId, run.status, run.error);
+      const run = (await api.getRun(runId, request)).data;
+      const { status } = run;
+      emit({ type: 'run_status', runId, status, progress: run.progress, data: run });
+      if (FAILED.includes(status)) throw runFailed(runId, status, run.error);
       const names = run.output_names ?? [];
       for (const name of names) {
-        if (collected.has(name)) continue;
-        const entry = await read(name, filesOf(run, name)[0] ?? name);
+        const entry = collected.get(name) ?? (await read(name, filesOf(run, name)[0] ?? name));
         if (entry) collected.set(name, entry);
       }
       // A batch may still be growing until the run completes, so a record that lists files waits for that.
-      const settled = run.status === 'completed' || !run.outputs?.length;
-      if (collected.size === names.length && (names.length > 0 ? settled : run.status === 'completed')) {
+      const settled = status === 'completed' || (names.length > 0 && !run.outputs?.length);
+      if (collected.size === names.length && settled) {
         const entries = await everyFile(run, names, collected, read);
         if (entries) return entries;
       }
     } catch (error) {
-      if (!isTransient(error) || signal.aborted) throw error;
-      emit({ type: 'poll_retry', runId, attempt, delayMs: ctx.pollIntervalMs, error });
+      if (!isTransient(error) || request.signal.aborted) throw error;
+      emit({ type: 'poll_retry', runId, attempt, delayMs: pollIntervalMs, error });
     }
-    await timing.delay(ctx.pollIntervalMs, signal);
+    await timing.delay(pollIntervalMs, request.signal);
   }
 }
-
-type ReadOutput = (name: string, filename: string) => Promise<OutputEntry | null>;
 
 /** One entry per stored file, in output-name order; undefined while a file of a batch is not ready. */
 async function everyFile(
   run: RunRecord,
   names: string[],
   collected: Map<string, OutputEntry>,
-  read: ReadOutput,
+  read: (name: string, filename: string) => Promise<OutputEntry | null>,
 ): Promise<OutputEntry[] | undefined> {
   const entries: OutputEntry[] = [];
   for (const name of names) {
     const files = filesOf(run, name);
-    if (files.length < 2) {
-      entries.push(collected.get(name)!);
-      continue;
-    }
     // getOutput by name cannot say which file of a batch it means: ask for each file by its own name.
-    for (const file of files) {
-      const entry = await read(file, file);
+    for (const file of files.length < 2 ? [name] : files) {
+      const entry = files.length < 2 ? collected.get(name) : await read(file, file);
       if (!entry) return undefined;
       entries.push(entry);
     }
@@ -172,11 +181,7 @@ const isTransient = (error: unknown) =>
   error instanceof TimeoutError ||
   RETRY_STATUSES.includes((error as FlowScaleError)?.status ?? 0);
 
-function runFailed(
-  runId: string,
-  status: string,
-  error: RunEvent['error'] | null | undefined,
-): RunFailedError {
+function runFailed(runId: string, status: string, error: RunEvent['error'] | null | undefined) {
   const where = error?.node_id
     ? ` at node ${error.node_id}${error.node_type ? ` (${error.node_type})` : ''}`
     : '';

@@ -1,11 +1,15 @@
 import { vi } from 'vitest';
+import { FlowscaleAdminAPI } from '../../src/admin/index';
 import { timing } from '../../src/core/timing';
-import { FlowscaleAPI, type FlowscaleConfig } from '../../src/index';
+import type { FlowscaleConfig } from '../../src/index';
 import type { ContractServer } from './contract-server';
 
-/** A client for the contract server, quiet and with fast retries unless a test says otherwise. */
+/**
+ * A client for the contract server, quiet and with fast retries unless a test says otherwise. The admin
+ * subclass, so admin tests can use it too; it inherits every method of FlowscaleAPI unchanged.
+ */
 export function clientFor(server: ContractServer, config: FlowscaleConfig = {}) {
-  return new FlowscaleAPI({
+  return new FlowscaleAdminAPI({
     apiKey: server.apiKey,
     baseUrl: server.url,
     enableLogging: false,

@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { type RunningEngine, startEngine } from '@flowscale/engine';
-import { FlowscaleAPI } from 'flowscale';
+import { FlowscaleAdminAPI } from 'flowscale/admin';
 import { WebSocket } from 'flowscale/node';
 import { type ServerOptions, startServer } from '../../src/index';
 
@@ -15,14 +15,14 @@ export interface TestServer {
   url: string;
   key: string;
   dataDir: string;
-  api: FlowscaleAPI;
+  api: FlowscaleAdminAPI;
   /** fetch against the server with the admin key (pass `key: null` to send none). */
   request(pathname: string, init?: RequestInit & { key?: string | null }): Promise<Response>;
   close(): Promise<void>;
 }
 
-export function sdkClient(url: string, key: string): FlowscaleAPI {
-  return new FlowscaleAPI({
+export function sdkClient(url: string, key: string): FlowscaleAdminAPI {
+  return new FlowscaleAdminAPI({
     apiKey: key,
     baseUrl: url,
     enableLogging: false,
