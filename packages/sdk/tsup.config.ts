@@ -9,4 +9,9 @@ export default defineConfig({
   // Browsers are a first-class target of the core entry; es2022 keeps private fields native.
   target: 'es2022',
   external: ['ws'],
+  // import.meta.url in the CJS build of flowscale/node (it loads ws through createRequire).
+  shims: true,
+  // Shared chunks in both formats, so flowscale/admin's FlowscaleAdminAPI extends the very FlowscaleAPI
+  // class of the main entry (instanceof holds), in CJS too.
+  splitting: true,
 });

@@ -20,39 +20,51 @@ describe('the built package (dual ESM + CJS with types)', () => {
     await run(join(root, 'node_modules/.bin/tsup'), ['--out-dir', join(pkg, 'dist')], { cwd: source });
     copyFileSync(join(source, 'package.json'), join(pkg, 'package.json'));
     mkdirSync(join(project, 'node_modules/@types'));
+    // No runtime dependencies; ws (an optional peer) is installed for the tests that open a socket.
     symlinkSync(join(root, 'node_modules/ws'), join(project, 'node_modules/ws'));
-    // The one runtime dependency, as npm would install it next to the package.
-    symlinkSync(
-      join(root, 'node_modules/eventsource-parser'),
-      join(project, 'node_modules/eventsource-parser'),
-    );
     symlinkSync(join(root, 'node_modules/@types/node'), join(project, 'node_modules/@types/node'));
     symlinkSync(join(root, 'node_modules/undici-types'), join(project, 'node_modules/undici-types'));
     cpSync(join(import.meta.dirname, 'package-fixture'), project, { recursive: true });
   }, 120_000);
 
-  it('require() and import work for both entries, and errors from both copies pass instanceof', async () => {
+  it('require() and import work for every entry, and errors from both copies pass instanceof', async () => {
     const script = `
       import { createRequire } from 'node:module';
       import * as esm from 'flowscale';
       import * as esmNode from 'flowscale/node';
+      import * as esmAdmin from 'flowscale/admin';
       const require = createRequire(import.meta.url);
       const cjs = require('flowscale');
       const cjsNode = require('flowscale/node');
+      const cjsAdmin = require('flowscale/admin');
+      const admin = new cjsAdmin.FlowscaleAdminAPI({ apiKey: 'k', enableLogging: false });
       console.log(JSON.stringify({
         esm: typeof esm.FlowscaleAPI, cjs: typeof cjs.FlowscaleAPI,
         esmNode: typeof esmNode.fileFromPath, cjsNode: typeof cjsNode.WebSocket,
+        esmAdmin: typeof esmAdmin.FlowscaleAdminAPI,
+        adminIsClient: admin instanceof cjs.FlowscaleAPI && typeof admin.listApiKeys,
         twoCopies: esm.FlowScaleError !== cjs.FlowScaleError,
         crossInstanceof: new cjs.ValidationError('x') instanceof esm.FlowScaleError && new esm.TimeoutError('y') instanceof cjs.TimeoutError,
-      }));`;
+        crossKindsDiffer: new cjs.TimeoutError('z') instanceof esm.NetworkError,
+        plainErrorIsNot: new Error('w') instanceof esm.FlowScaleError,
+        wsLoadedAtImport: Object.keys(require.cache).some((f) => f.includes('/node_modules/ws/')),
+        socket: typeof new esmNode.WebSocket('ws://127.0.0.1:9/').close,
+      }));
+      process.exit(0);`;
     const out = JSON.parse(await node(['--input-type=module', '-e', script]));
     expect(out).toEqual({
       esm: 'function',
       cjs: 'function',
       esmNode: 'function',
       cjsNode: 'function',
+      esmAdmin: 'function',
+      adminIsClient: 'function',
       twoCopies: true,
       crossInstanceof: true,
+      crossKindsDiffer: false,
+      plainErrorIsNot: false,
+      wsLoadedAtImport: false,
+      socket: 'function',
     });
   });
 
@@ -70,5 +82,7 @@ describe('the built package (dual ESM + CJS with types)', () => {
       expect(readFileSync(join(pkg, file), 'utf8')).not.toMatch(BUILTIN_OR_WS);
     }
     expect(readFileSync(join(pkg, 'dist/node.js'), 'utf8')).toMatch(BUILTIN_OR_WS);
+    // ws is required lazily, never imported at load time.
+    expect(readFileSync(join(pkg, 'dist/node.js'), 'utf8')).not.toMatch(/from "ws"/);
   });
 });

@@ -1,23 +1,42 @@
 // Node-only helpers, kept out of the core entry so browser bundles never see node: built-ins.
 import { createWriteStream, openAsBlob } from 'node:fs';
 import { rename, rm } from 'node:fs/promises';
+import { createRequire } from 'node:module';
 import { basename } from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { ReadableStream as NodeWebStream } from 'node:stream/web';
-import WS from 'ws';
 import type { DownloadTarget, FlowscaleAPI } from '../client';
 import { FlowScaleError } from '../core/errors';
 import type { RequestOptions, WebSocketConstructor } from '../core/options';
 
 /**
  * The `ws` package as the SDK's WebSocket: unlike a browser socket it can send the `X-API-KEY` header,
- * so the key never travels as a subprotocol. Pass it as `webSocketImpl`.
+ * so the key never travels as a subprotocol. Pass it as `webSocketImpl`. `ws` (an optional peer
+ * dependency) is loaded when the first socket opens, so programs that never open one need not install it.
  */
-class HeaderWebSocket extends WS {
-  static readonly acceptsHeaders = true;
+export const WebSocket: WebSocketConstructor = Object.assign(
+  function HeaderWebSocket(...args: unknown[]) {
+    return new (loadWs())(...args);
+  } as unknown as WebSocketConstructor,
+  { acceptsHeaders: true },
+);
+
+type WsConstructor = new (...args: unknown[]) => unknown;
+let ws: WsConstructor | undefined;
+
+function loadWs(): WsConstructor {
+  try {
+    // createRequire works from the ESM and the CJS build alike (tsup shims import.meta.url in CJS).
+    ws ??= createRequire(import.meta.url)('ws') as WsConstructor;
+    return ws;
+  } catch (cause) {
+    throw new FlowScaleError("WebSocket from 'flowscale/node' needs the ws package: npm install ws", {
+      code: 'no_websocket',
+      cause,
+    });
+  }
 }
-export const WebSocket = HeaderWebSocket as unknown as WebSocketConstructor;
 
 /**
  * A File backed by a file on disk: read lazily in chunks while uploading (constant memory) and, unlike a
