@@ -50,10 +50,8 @@ function parseWithOracle(chunks: string[]): SseMessage[] {
 }
 
 function parseWithOurs(chunks: string[]): SseMessage[] {
-  const got: SseMessage[] = [];
-  const feed = createSseParser((message) => got.push(message));
-  for (const chunk of chunks) feed(chunk);
-  return got;
+  const feed = createSseParser();
+  return chunks.flatMap(feed);
 }
 
 describe('createSseParser', () => {

@@ -11,11 +11,11 @@ export const MAX_BACKOFF_MS = 30_000;
  * header is absent, unparsable or out of [0, MAX_RETRY_AFTER_MS].
  */
 export function parseRetryAfter(value: string | null, now = Date.now()): number | undefined {
-  if (!value) return undefined;
-  const trimmed = value.trim();
-  const ms = /^\d+(\.\d+)?$/.test(trimmed) ? Number(trimmed) * 1000 : Date.parse(trimmed) - now;
-  if (Number.isNaN(ms)) return undefined;
-  return Math.min(Math.max(ms, 0), MAX_RETRY_AFTER_MS);
+  if (!value?.trim()) return undefined;
+  // Number() takes delta-seconds (and, leniently, fractions); anything else is tried as an HTTP date.
+  let ms = Number(value) * 1000;
+  if (Number.isNaN(ms)) ms = Date.parse(value) - now;
+  return Number.isNaN(ms) ? undefined : Math.min(Math.max(ms, 0), MAX_RETRY_AFTER_MS);
 }
 
 /**

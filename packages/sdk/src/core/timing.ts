@@ -1,4 +1,3 @@
-import { addDeadline, cancelDeadline } from './deadlines';
 import { TimeoutError } from './errors';
 
 /**
@@ -45,17 +44,16 @@ export function linkSignal(
   const onAbort = () => controller.abort(parent?.reason);
   if (parent?.aborted) onAbort();
   else parent?.addEventListener('abort', onAbort, { once: true });
-  const deadline = {
-    at: Date.now() + timeoutMs,
-    fire: () => controller.abort(new TimeoutError(message, { code: 'timeout' })),
-  };
-  if (timeoutMs > 0) addDeadline(deadline);
+  const timer =
+    timeoutMs > 0
+      ? setTimeout(() => controller.abort(new TimeoutError(message, { code: 'timeout' })), timeoutMs)
+      : undefined;
   return {
     signal: controller.signal,
     abort: () => controller.abort(),
-    clearTimer: () => cancelDeadline(deadline),
+    clearTimer: () => clearTimeout(timer),
     dispose() {
-      cancelDeadline(deadline);
+      clearTimeout(timer);
       parent?.removeEventListener('abort', onAbort);
     },
   };
@@ -63,6 +61,7 @@ export function linkSignal(
 
 /** 16 random bytes as hex: idempotency keys and multipart boundaries (works without a secure context). */
 export function randomId(): string {
-  const bytes = crypto.getRandomValues(new Uint8Array(16));
-  return Array.from(bytes, (b) => b.toString(16).padStart(2, '0')).join('');
+  return Array.from(crypto.getRandomValues(new Uint8Array(16)), (b) => (b + 256).toString(16).slice(1)).join(
+    '',
+  );
 }

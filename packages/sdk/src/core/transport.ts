@@ -3,7 +3,7 @@ import { type ErrorDetail, FlowScaleError, NetworkError, TimeoutError, Validatio
 import type { Logger } from './logger';
 import type { FlowscaleConfig, RequestOptions } from './options';
 import { backoffDelay, retryDelayFor } from './retry';
-import { type LinkedSignal, linkSignal, timing } from './timing';
+import { linkSignal, timing } from './timing';
 
 export type Query = Record<string, string | number | null | undefined>;
 
@@ -36,17 +36,6 @@ export interface OpenResponse {
   dispose(): void;
 }
 
-const noop = () => {};
-/** Stands in for a linked signal when a request has no signal and no timeout. */
-const UNABORTABLE: LinkedSignal = {
-  signal: new AbortController().signal,
-  abort: noop,
-  clearTimer: noop,
-  dispose: noop,
-};
-
-const IDEMPOTENT = ['GET', 'HEAD', 'PUT', 'DELETE', 'OPTIONS'];
-
 /** Fetch, headers, timeouts, retries and error mapping. The client's methods stay one-liners on top. */
 export class Transport {
   readonly config: TransportConfig;
@@ -75,7 +64,7 @@ export class Transport {
     const { retries, retryDelay, logger } = this.config;
     // A streamed body can be read once; an idempotency key makes a POST safe to repeat.
     const replayable = !isWebStream(call.body);
-    const safe = IDEMPOTENT.includes(call.method) || call.idempotencyKey !== undefined;
+    const safe = call.method !== 'POST' || call.idempotencyKey !== undefined;
     for (let attempt = 1; ; attempt++) {
       let delay: number | undefined;
       let failure: unknown;
@@ -105,17 +94,14 @@ export class Transport {
   async #attempt(call: Call, bodyInTimeout: boolean): Promise<OpenResponse> {
     const { config } = this;
     const timeout = call.timeout ?? config.timeout;
-    // Nothing can abort this request (no caller signal, timeout 0): give fetch no signal, since carrying
-    // one costs Node's fetch ~15% per loopback request.
-    const link =
-      call.signal || timeout > 0
-        ? linkSignal(call.signal, timeout, `Request timed out after ${timeout}ms`)
-        : UNABORTABLE;
+    const link = linkSignal(call.signal, timeout, `Request timed out after ${timeout}ms`);
     const init: RequestInit & Record<string, unknown> = {
       method: call.method,
       headers: this.#headers(call),
     };
-    if (link !== UNABORTABLE) init.signal = link.signal;
+    // Nothing can abort this request (no caller signal, timeout 0): give fetch no signal, since carrying
+    // one costs Node's fetch ~6% per loopback request.
+    if (call.signal || timeout > 0) init.signal = link.signal;
     // Only set when present: an explicit `body: undefined` measurably slows Node's fetch down.
     if (call.body !== undefined) init.body = call.body;
     if (isWebStream(call.body)) {

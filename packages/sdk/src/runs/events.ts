@@ -27,28 +27,28 @@ export async function followRunEvents(
   options: FollowOptions,
 ): Promise<RunEvent> {
   const { signal } = options;
-  const path = `/api/v1/runs/${encodeURIComponent(runId)}/events`;
+  const { retries, retryDelay, logger } = transport.config;
   let lastSeq = (options.fromSeq ?? 1) - 1;
   for (let failures = 0; ; ) {
-    const opened = await transport.open({
+    const { response, dispose } = await transport.open({
       timeout: options.timeout,
       method: 'GET',
-      path,
+      path: `/api/v1/runs/${encodeURIComponent(runId)}/events`,
       query: { from_seq: lastSeq + 1 },
       headers: {
         ...options.headers,
         Accept: 'text/event-stream',
-        ...(lastSeq > 0 && { 'Last-Event-ID': String(lastSeq) }),
+        ...(lastSeq > 0 && { 'Last-Event-ID': `${lastSeq}` }),
       },
       signal,
     });
     try {
-      const type = opened.response.headers.get('content-type') ?? '';
-      if (!type.includes('text/event-stream') || !opened.response.body) {
+      const type = response.headers.get('content-type') ?? '';
+      if (!type.includes('text/event-stream') || !response.body) {
         throw new FlowScaleError(`No event stream (content-type "${type}")`, { code: 'events_unavailable' });
       }
-      options.onOpen?.(opened.response);
-      for await (const message of sseMessages(opened.response.body)) {
+      options.onOpen?.(response);
+      for await (const message of sseMessages(response.body)) {
         // One network chunk can hold several events; none may reach the caller after close().
         if (signal?.aborted) throw signal.reason;
         // Malformed JSON counts as a broken connection: reconnecting re-reads from the last good event.
@@ -62,32 +62,28 @@ export async function followRunEvents(
       }
     } catch (error) {
       if (signal?.aborted || error instanceof FlowScaleError) throw error;
-      transport.config.logger.log('debug', `Run ${runId} event stream dropped: ${(error as Error).message}`);
+      logger.log('debug', `Run ${runId} event stream dropped: ${(error as Error).message}`);
     } finally {
-      opened.dispose();
+      dispose();
     }
-    if (++failures > transport.config.retries) {
+    if (++failures > retries) {
       throw new NetworkError(`Run ${runId} event stream closed before the run ended`, {
         code: 'stream_closed',
       });
     }
-    await timing.delay(backoffDelay(failures, transport.config.retryDelay), signal);
+    await timing.delay(backoffDelay(failures, retryDelay), signal);
   }
 }
 
 /** SSE messages from a byte stream; cancels the stream when the consumer stops early. */
 export async function* sseMessages(body: ReadableStream<Uint8Array>): AsyncGenerator<SseMessage> {
-  const queue: SseMessage[] = [];
   // One parser per connection: a reconnect starts a fresh stream, so no partial line carries over.
-  const feed = createSseParser((message) => queue.push(message));
+  const feed = createSseParser();
   const decoder = new TextDecoder();
   const reader = body.getReader();
   try {
-    for (;;) {
-      const { done, value } = await reader.read();
-      if (done) return;
-      feed(decoder.decode(value, { stream: true }));
-      while (queue.length > 0) yield queue.shift()!;
+    for (let next = await reader.read(); !next.done; next = await reader.read()) {
+      yield* feed(decoder.decode(next.value, { stream: true }));
     }
   } finally {
     reader.cancel().catch(() => {});

@@ -9,19 +9,20 @@ export interface SseMessage {
 // the SDK's whole browser budget; test/sse-parser.test.ts checks this parser against it on random streams.
 // Input is text from a TextDecoder, which has already removed any byte-order mark.
 
-/** Returns `feed(text)`, which calls `onMessage` for every message completed by the text so far. */
-export function createSseParser(onMessage: (message: SseMessage) => void): (text: string) => void {
+/** Returns `feed(text)`, which returns the messages that `text` completes. */
+export function createSseParser(): (text: string) => SseMessage[] {
   let rest = '';
   let data: string | undefined;
   let id: string | undefined;
   let event: string | undefined;
   return (text) => {
+    const messages: SseMessage[] = [];
     // A CR at the very end may be the first half of a CRLF, so it stays in `rest` until more text comes.
     const lines = (rest + text).split(/\r\n|\r(?!$)|\n/);
     rest = lines.pop()!;
     for (const line of lines) {
       if (!line) {
-        if (data !== undefined) onMessage({ id, event, data });
+        if (data !== undefined) messages.push({ id, event, data });
         data = id = event = undefined;
         continue;
       }
@@ -34,5 +35,6 @@ export function createSseParser(onMessage: (message: SseMessage) => void): (text
       else if (field === 'event') event = value || undefined;
       else if (field === 'id' && !value.includes('\0')) id = value;
     }
+    return messages;
   };
 }

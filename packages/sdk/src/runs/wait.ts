@@ -111,16 +111,11 @@ function follow({ transport, runId, request, emit }: Wait) {
 }
 
 /**
- * The documented polling: getRun, then getOutput for every output name not collected yet. A name whose
- * node saved a batch (the record lists several files for it) becomes one entry per file.
+ * The documented polling: getRun, then getOutput for every output not collected yet. A name whose node
+ * saved a batch (the record lists several files for it) becomes one entry per file.
  */
 async function poll({ api, runId, pollIntervalMs, request, emit }: Wait): Promise<OutputEntry[]> {
-  const collected = new Map<string, OutputEntry>();
-  const read = async (name: string, filename: string) => {
-    const output = await api.getOutput(name, request);
-    emit({ type: 'output_status', runId, filename, ready: !!output, data: output?.data ?? null });
-    return output && { filename, ...output.data };
-  };
+  const ready = new Map<string, OutputEntry>();
   for (let attempt = 1; ; attempt++) {
     try {
       const run = (await api.getRun(runId, request)).data;
@@ -128,15 +123,22 @@ async function poll({ api, runId, pollIntervalMs, request, emit }: Wait): Promis
       emit({ type: 'run_status', runId, status, progress: run.progress, data: run });
       if (FAILED.includes(status)) throw runFailed(runId, status, run.error);
       const names = run.output_names ?? [];
-      for (const name of names) {
-        const entry = collected.get(name) ?? (await read(name, filesOf(run, name)[0] ?? name));
-        if (entry) collected.set(name, entry);
+      // [what to ask getOutput for, the entry's filename]. getOutput by name cannot say which file of a
+      // batch it means, so each file of a batch is asked for by its own name.
+      const wanted = names.flatMap((name): [string, string][] => {
+        const files = filesOf(run, name);
+        return files.length < 2 ? [[name, files[0] ?? name]] : files.map((file) => [file, file]);
+      });
+      for (const [query, filename] of wanted) {
+        if (ready.has(query)) continue;
+        const output = await api.getOutput(query, request);
+        emit({ type: 'output_status', runId, filename, ready: !!output, data: output?.data ?? null });
+        if (output) ready.set(query, { filename, ...output.data });
       }
       // A batch may still be growing until the run completes, so a record that lists files waits for that.
       const settled = status === 'completed' || (names.length > 0 && !run.outputs?.length);
-      if (collected.size === names.length && settled) {
-        const entries = await everyFile(run, names, collected, read);
-        if (entries) return entries;
+      if (settled && wanted.every(([query]) => ready.has(query))) {
+        return wanted.map(([query]) => ready.get(query)!);
       }
     } catch (error) {
       if (!isTransient(error) || request.signal.aborted) throw error;
@@ -144,26 +146,6 @@ async function poll({ api, runId, pollIntervalMs, request, emit }: Wait): Promis
     }
     await timing.delay(pollIntervalMs, request.signal);
   }
-}
-
-/** One entry per stored file, in output-name order; undefined while a file of a batch is not ready. */
-async function everyFile(
-  run: RunRecord,
-  names: string[],
-  collected: Map<string, OutputEntry>,
-  read: (name: string, filename: string) => Promise<OutputEntry | null>,
-): Promise<OutputEntry[] | undefined> {
-  const entries: OutputEntry[] = [];
-  for (const name of names) {
-    const files = filesOf(run, name);
-    // getOutput by name cannot say which file of a batch it means: ask for each file by its own name.
-    for (const file of files.length < 2 ? [name] : files) {
-      const entry = files.length < 2 ? collected.get(name) : await read(file, file);
-      if (!entry) return undefined;
-      entries.push(entry);
-    }
-  }
-  return entries;
 }
 
 /** The stored files (with extension) of an output name, in batch order: `<name>.png`, `<name>_2.png`, ... */

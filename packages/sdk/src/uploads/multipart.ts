@@ -12,9 +12,8 @@ export interface MultipartBody {
   contentType: string;
 }
 
-type Piece = string | Blob | Uint8Array | ReadableStream<Uint8Array> | NodeReadableLike;
-
-const encoder = new TextEncoder();
+type Binary = Blob | ArrayBuffer | ArrayBufferView;
+type Piece = string | Binary | ReadableStream<Uint8Array> | NodeReadableLike;
 
 /**
  * Encodes workflow inputs as multipart/form-data without reading any file into memory.
@@ -28,98 +27,70 @@ export function encodeMultipart(inputs: WorkflowInput): MultipartBody {
   const pieces: Piece[] = [];
   for (const [name, value] of Object.entries(inputs)) {
     for (const item of Array.isArray(value) ? value : [value]) {
-      if (item == null) continue;
-      pieces.push(...partOf(boundary, name, item));
+      if (item != null)
+        pieces.push(
+          ...partOf(`--${boundary}\r\nContent-Disposition: form-data; name="${escape(name)}"`, name, item),
+        );
     }
   }
   pieces.push(`--${boundary}--\r\n`);
-  const contentType = `multipart/form-data; boundary=${boundary}`;
-  if (!pieces.some(isStreamInput)) {
-    // Here every piece is a string, Blob or Uint8Array (streams were ruled out just above).
-    return { body: new Blob(pieces as BlobPart[]), contentType };
-  }
-  return { body: streamOf(pieces), contentType };
-}
-
-function partOf(boundary: string, name: string, value: unknown): Piece[] {
-  const head = `--${boundary}\r\nContent-Disposition: form-data; name="${escapeName(name)}"`;
-  const file = fileOf(value);
-  if (!file) {
-    const text = typeof value === 'object' ? JSON.stringify(value) : String(value);
-    return [`${head}\r\n\r\n${text}\r\n`];
-  }
-  const filename = escapeName(file.name || name);
-  return [`${head}; filename="${filename}"\r\nContent-Type: ${file.type}\r\n\r\n`, file.content, '\r\n'];
-}
-
-interface FilePart {
-  name: string;
-  type: string;
-  content: Blob | Uint8Array | ReadableStream<Uint8Array> | NodeReadableLike;
-}
-
-function fileOf(value: unknown): FilePart | undefined {
-  const binary = value instanceof ArrayBuffer || ArrayBuffer.isView(value);
-  if (!binary && !isBlob(value) && !isStreamInput(value)) return undefined;
-  // A File has a name and an fs.ReadStream a path: either names the part's file.
-  const { name, path } = value as { name?: unknown; path?: unknown };
   return {
-    name: typeof name === 'string' ? name : typeof path === 'string' ? (path.split(/[\\/]/).pop() ?? '') : '',
-    type: (isBlob(value) && value.type) || 'application/octet-stream',
-    content: binary ? toBytes(value) : (value as FilePart['content']),
+    // Without streams every piece is a string or binary, which a Blob takes as is.
+    body: pieces.some(isStreamInput) ? streamOf(pieces) : new Blob(pieces as BlobPart[]),
+    contentType: `multipart/form-data; boundary=${boundary}`,
   };
 }
 
-/** A Uint8Array over the same memory (no copy). */
-const toBytes = (value: ArrayBuffer | ArrayBufferView) =>
-  value instanceof ArrayBuffer
-    ? new Uint8Array(value)
-    : new Uint8Array(value.buffer, value.byteOffset, value.byteLength);
+function partOf(head: string, name: string, value: unknown): Piece[] {
+  const binary = value instanceof ArrayBuffer || ArrayBuffer.isView(value) || isBlob(value);
+  if (!binary && !isStreamInput(value)) {
+    return [`${head}\r\n\r\n${typeof value === 'object' ? JSON.stringify(value) : value}\r\n`];
+  }
+  // A File has a name and an fs.ReadStream a path: either names the part's file.
+  const { name: file, path } = value as { name?: unknown; path?: unknown };
+  const filename =
+    typeof file === 'string' && file
+      ? file
+      : typeof path === 'string'
+        ? path.split(/[\\/]/).pop() || name
+        : name;
+  const type = (isBlob(value) && value.type) || 'application/octet-stream';
+  return [`${head}; filename="${escape(filename)}"\r\nContent-Type: ${type}\r\n\r\n`, value as Piece, '\r\n'];
+}
 
 /** Per the HTML form encoding: quotes and line breaks in names are percent-encoded. */
-const escapeName = (name: string) => name.replace(/["\r\n]/g, encodeURIComponent);
-
-function streamOf(pieces: Piece[]): ReadableStream<Uint8Array> {
-  return iterableToStream(chunksOf(pieces));
-}
-
-async function* chunksOf(pieces: Piece[]): AsyncGenerator<Uint8Array> {
-  for (const piece of pieces) {
-    if (typeof piece === 'string') yield encoder.encode(piece);
-    else if (piece instanceof Uint8Array) yield piece;
-    else yield* bytesOf(isBlob(piece) ? piece.stream() : piece);
-  }
-}
-
-async function* bytesOf(source: ReadableStream<Uint8Array> | NodeReadableLike): AsyncGenerator<Uint8Array> {
-  if (isNodeReadable(source)) {
-    for await (const chunk of source) yield typeof chunk === 'string' ? encoder.encode(chunk) : chunk;
-    return;
-  }
-  // getReader rather than async iteration: Safari's ReadableStream is not async iterable.
-  const reader = source.getReader();
-  try {
-    for (;;) {
-      const { done, value } = await reader.read();
-      if (done) return;
-      yield value;
-    }
-  } finally {
-    reader.releaseLock();
-  }
-}
+const escape = (name: string) => name.replace(/["\r\n]/g, encodeURIComponent);
 
 /** A pull-based stream: the next chunk is produced only when fetch asks for it (backpressure). */
-export function iterableToStream(source: AsyncIterable<Uint8Array>): ReadableStream<Uint8Array> {
-  const iterator = source[Symbol.asyncIterator]();
+function streamOf(pieces: Piece[]): ReadableStream<Uint8Array> {
+  const chunks = chunksOf(pieces);
   return new ReadableStream<Uint8Array>({
     async pull(controller) {
-      const { done, value } = await iterator.next();
+      const { done, value } = await chunks.next();
       if (done) controller.close();
       else controller.enqueue(value);
     },
     async cancel() {
-      await iterator.return?.();
+      await chunks.return(undefined);
     },
   });
+}
+
+async function* chunksOf(pieces: Piece[]): AsyncGenerator<Uint8Array> {
+  for (const piece of pieces) {
+    // Text and bytes go through a Blob's stream too, so every piece is read the same way.
+    const source = isStreamInput(piece) ? piece : new Blob([piece as BlobPart]).stream();
+    if (isNodeReadable(source)) {
+      for await (const chunk of source)
+        yield typeof chunk === 'string' ? new TextEncoder().encode(chunk) : chunk;
+      continue;
+    }
+    // getReader rather than async iteration: Safari's ReadableStream is not async iterable.
+    const reader = (source as ReadableStream<Uint8Array>).getReader();
+    try {
+      for (let next = await reader.read(); !next.done; next = await reader.read()) yield next.value;
+    } finally {
+      reader.releaseLock();
+    }
+  }
 }
