@@ -1,7 +1,7 @@
 import { mkdir } from 'node:fs/promises';
 import { basename, extname, join, resolve } from 'node:path';
 import { FlowScaleError } from 'flowscale';
-import { downloadOutputToFile } from 'flowscale/node';
+import { downloadOutput, downloadOutputToFile } from 'flowscale/node';
 import type { CommandContext } from './context';
 import { CliError, ExitCode } from './exit-codes';
 
@@ -67,7 +67,7 @@ export async function saveOutput(ctx: CommandContext, name: string, dir: string)
   // The SDK sends the signed download URL without the API key; a text output becomes its content.
   let response: Response;
   try {
-    response = await client.downloadOutput(data);
+    response = await downloadOutput(client, data);
   } catch (err) {
     if (err instanceof FlowScaleError && err.status !== undefined) {
       throw new CliError(`downloading output "${name}" failed: HTTP ${err.status}`, ExitCode.generic);

@@ -59,6 +59,7 @@ export class FlowscaleAPI<Registry extends object = WorkflowRegistry> {
       retryDelay: config.retryDelay ?? 1000,
       logger: new Logger({ enabled: config.enableLogging ?? true, level: config.logLevel ?? 'info' }, apiKey),
     });
+    transports.set(this, this.#transport);
   }
 
   /** `GET /api/v1/comfy/health`: the status of each ComfyUI container. */
@@ -142,32 +143,6 @@ export class FlowscaleAPI<Registry extends object = WorkflowRegistry> {
   /** `GET /api/v1/runs/output?filename=`: the output, or `null` while it is not ready (HTTP 204). */
   getOutput(filename: string, options?: RequestOptions): Promise<ApiResponse<OutputData> | null> {
     return this.call('GET', 'runs/output', options, { query: { filename } });
-  }
-
-  /**
-   * Downloads an output. `target` is an entry of `executeWorkflowAsync`'s result (`{ download_url }` or
-   * `{ file_content }`), a signed download URL, or an output name (read with `getOutput` first; an output
-   * that is not ready rejects with code `output_not_ready`). Resolves to the fetch `Response` with its body
-   * unread (stream it to keep memory flat); a text output becomes a `text/plain` Response. The download is
-   * a GET with this call's options (signal, timeout until the headers arrive, headers) and the client's
-   * retries, but never the API key or the client's custom headers. Non-2xx rejects with a FlowScaleError.
-   */
-  async downloadOutput(target: DownloadTarget, options: RequestOptions = {}): Promise<Response> {
-    const output =
-      typeof target !== 'string'
-        ? target
-        : /^https?:\/\//i.test(target)
-          ? { download_url: target }
-          : (await this.getOutput(target, options))?.data;
-    if (!output) throw new FlowScaleError(`Output ${target} is not ready yet`, { code: 'output_not_ready' });
-    const { file_content: text, download_url: link } = output;
-    // A string body makes the Response `text/plain;charset=UTF-8`.
-    if (typeof text === 'string') return new Response(text);
-    if (!link) throw new FlowScaleError('Output has no download_url', { code: 'no_output' });
-    const url = new URL(link, this.#transport.config.baseUrl).href;
-    // `path` (the URL without the signature in its query) is what log lines and errors show.
-    return (await this.#transport.open({ ...options, method: 'GET', path: url.split('?')[0]!, url }))
-      .response;
   }
 
   /** `GET /api/v1/runs/{runId}`: one run record. */
@@ -258,5 +233,6 @@ export class FlowscaleAPI<Registry extends object = WorkflowRegistry> {
   }
 }
 
-/** What `downloadOutput` accepts: an output entry, a signed download URL or an output name. */
-export type DownloadTarget = string | Pick<OutputData, 'download_url' | 'file_content'>;
+// Each client's transport, for the subpath entries (`flowscale/node`); not exported from the core index.
+const transports = new WeakMap<object, Transport>();
+export const transportOf = (client: FlowscaleAPI<object>): Transport => transports.get(client)!;

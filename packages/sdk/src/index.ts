@@ -1,4 +1,4 @@
-export { type DownloadTarget, FlowscaleAPI } from './client';
+export { FlowscaleAPI } from './client';
 export {
   type ErrorDetail,
   FlowScaleError,

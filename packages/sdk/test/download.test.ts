@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { FlowScaleError, type OutputEntry, TimeoutError } from '../src/index';
-import { downloadOutputToFile } from '../src/node/index';
+import { downloadOutput, downloadOutputToFile } from '../src/node/index';
 import { clientFor, recordDelays } from './support/client';
 import { type ContractServer, fileBytes, startContractServer } from './support/contract-server';
 
@@ -33,7 +33,7 @@ describe('downloadOutput', () => {
     const api = clientFor(server, { customHeaders: { Authorization: 'Bearer secret-jwt' } });
     const { file } = await twoOutputs(api);
     const before = downloads(server).length;
-    const response = await api.downloadOutput(file);
+    const response = await downloadOutput(api, file);
     expect(response.status).toBe(200);
     expect(response.headers.get('content-type')).toBe('image/png');
     expect(await bytesOf(response)).toEqual(fileBytes(file.filename));
@@ -51,7 +51,7 @@ describe('downloadOutput', () => {
     const api = clientFor(server);
     const { text } = await twoOutputs(api);
     const count = server.requests.length;
-    const response = await api.downloadOutput(text);
+    const response = await downloadOutput(api, text);
     expect(response.headers.get('content-type')).toMatch(/^text\/plain;\s*charset=utf-8$/i);
     expect(await response.text()).toBe('dl from FlowScale');
     expect(server.requests.length).toBe(count);
@@ -60,7 +60,7 @@ describe('downloadOutput', () => {
   it('downloads a signed URL given as a string, with the per-call headers only', async () => {
     const api = clientFor(server);
     const { file } = await twoOutputs(api);
-    const response = await api.downloadOutput(file.download_url!, { headers: { 'X-Trace': 't1' } });
+    const response = await downloadOutput(api, file.download_url!, { headers: { 'X-Trace': 't1' } });
     expect(await bytesOf(response)).toEqual(fileBytes(file.filename));
     const sent = downloads(server).at(-1)!;
     expect(sent.headers['x-trace']).toBe('t1');
@@ -73,7 +73,7 @@ describe('downloadOutput', () => {
     const second = data[1]!; // the second file of the batch, asked for by its own name
     const name = second.filename.replace(/\.png$/, '');
     const reads = server.requestsTo('/api/v1/runs/output').length;
-    const response = await api.downloadOutput(name);
+    const response = await downloadOutput(api, name);
     expect(await bytesOf(response)).toEqual(fileBytes(second.filename));
     const read = server.requestsTo('/api/v1/runs/output').slice(reads);
     expect(read.map((r) => new URL(r.url, server.url).searchParams.get('filename'))).toEqual([name]);
@@ -81,19 +81,19 @@ describe('downloadOutput', () => {
     expect(downloads(server).at(-1)!.headers['x-api-key']).toBeUndefined();
     // A text output by name is its content.
     const textName = data[3]!.filename.replace(/\.txt$/, '');
-    expect(await (await api.downloadOutput(textName)).text()).toBe('b from FlowScale');
+    expect(await (await downloadOutput(api, textName)).text()).toBe('b from FlowScale');
   });
 
   it('rejects clearly for an output that is not ready (204) and for an unknown name (404)', async () => {
     const api = clientFor(server);
     const started = await api.executeWorkflow('hang', {});
     const run = (await api.getRun(started.data.run_id)).data;
-    const error = await api.downloadOutput(run.output_names![0]!).catch((e) => e);
+    const error = await downloadOutput(api, run.output_names![0]!).catch((e) => e);
     expect(error).toBeInstanceOf(FlowScaleError);
     expect(error).toMatchObject({ code: 'output_not_ready' });
     expect(error.message).toContain('not ready yet');
     await api.cancelRun(started.data.run_id);
-    await expect(api.downloadOutput('filename_prefix_9_NOPE')).rejects.toMatchObject({ status: 404 });
+    await expect(downloadOutput(api, 'filename_prefix_9_NOPE')).rejects.toMatchObject({ status: 404 });
   });
 
   it('rejects with the status for a 404 or an expired URL, without retrying', async () => {
@@ -106,12 +106,12 @@ describe('downloadOutput', () => {
       body: { errors: 'Download URL has expired; ask for the output again' },
     });
     const before = downloads(server).length;
-    const expired = await api.downloadOutput(file).catch((e) => e);
+    const expired = await downloadOutput(api, file).catch((e) => e);
     expect(expired).toBeInstanceOf(FlowScaleError);
     expect(expired.status).toBe(403);
     expect(expired.message).toContain('Download URL has expired');
     server.inject({ path, status: 404, body: { errors: 'No output file' } });
-    await expect(api.downloadOutput(file)).rejects.toMatchObject({ status: 404 });
+    await expect(downloadOutput(api, file)).rejects.toMatchObject({ status: 404 });
     expect(downloads(server).length - before).toBe(2);
   });
 
@@ -123,7 +123,7 @@ describe('downloadOutput', () => {
     server.inject({ path, destroy: true });
     const recorder = recordDelays();
     const before = downloads(server).length;
-    const response = await api.downloadOutput(file).finally(() => recorder.restore());
+    const response = await downloadOutput(api, file).finally(() => recorder.restore());
     expect(await bytesOf(response)).toEqual(fileBytes(file.filename));
     expect(downloads(server).length - before).toBe(3);
     expect(recorder.delays).toHaveLength(2);
@@ -134,10 +134,10 @@ describe('downloadOutput', () => {
     const { file } = await twoOutputs(api);
     const path = new URL(file.download_url!).pathname;
     server.inject({ path, delayMs: 300 });
-    await expect(api.downloadOutput(file, { timeout: 50 })).rejects.toBeInstanceOf(TimeoutError);
+    await expect(downloadOutput(api, file, { timeout: 50 })).rejects.toBeInstanceOf(TimeoutError);
     server.inject({ path, delayMs: 300 });
     const controller = new AbortController();
-    const pending = api.downloadOutput(file, { signal: controller.signal });
+    const pending = downloadOutput(api, file, { signal: controller.signal });
     setTimeout(() => controller.abort(new Error('stop')), 30);
     await expect(pending).rejects.toThrow('stop');
   });
@@ -147,7 +147,7 @@ describe('downloadOutput', () => {
     try {
       const api = clientFor(server);
       const url = `${other.url}/files/elsewhere.png?expires=1&signature=abc`;
-      const response = await api.downloadOutput({ download_url: url });
+      const response = await downloadOutput(api, { download_url: url });
       expect(await bytesOf(response)).toEqual(fileBytes('elsewhere.png'));
       expect(other.requests).toHaveLength(1);
       expect(other.requests[0]!.headers['x-api-key']).toBeUndefined();
@@ -180,7 +180,7 @@ describe('downloadOutputToFile (flowscale/node)', () => {
     const t = await downloadOutputToFile(text, join(d, 'd.txt'), { client });
     expect(t.size).toBe(Buffer.byteLength('dl from FlowScale'));
     expect(readFileSync(join(d, 'd.txt'), 'utf8')).toBe('dl from FlowScale');
-    await downloadOutputToFile(await client.downloadOutput(file), join(d, 'e.png'));
+    await downloadOutputToFile(await downloadOutput(client, file), join(d, 'e.png'));
     expect(readFileSync(join(d, 'e.png'))).toEqual(fileBytes(file.filename));
     expect(readdirSync(d).sort()).toEqual(['a.png', 'b.png', 'c.png', 'd.txt', 'e.png']);
   });
