@@ -31,7 +31,8 @@ const BROWSER_KEY_MESSAGE =
   'An apiKey in a browser is public. Use proxyMode: true with a backend proxy that holds the key, ' +
   'or set allowDangerouslyExposeApiKey: true to accept the risk.';
 
-const isBrowser = () => typeof window !== 'undefined' && typeof document !== 'undefined';
+// A `document` means a page, whose every visitor can read the bundle (workers have none; jsdom has one).
+const isBrowser = () => typeof document !== 'undefined';
 const enc = encodeURIComponent;
 
 /**
@@ -93,11 +94,9 @@ export class FlowscaleAPI<Registry extends object = WorkflowRegistry> {
     groupId?: string,
     options?: RequestOptions,
   ): Promise<ApiResponse<ExecuteWorkflowResponseData>> {
-    const { body, contentType } = encodeMultipart(data as WorkflowInput);
     return this.call('POST', 'runs', options, {
       query: { workflow_id: workflowId, group_id: groupId },
-      body,
-      contentType,
+      ...encodeMultipart(data as WorkflowInput),
       idempotencyKey: options?.idempotencyKey ?? randomId(),
     });
   }

@@ -195,7 +195,8 @@ describe('executeWorkflowAsync over the event stream', () => {
 describe('executeWorkflowAsync polling fallback', () => {
   for (const events of ['404', 'json'] as const) {
     it(`falls back to getRun + getOutput polling when the events endpoint answers ${events}`, async () => {
-      const s = await serve({ events });
+      // Slow steps, so the first poll finds the outputs pending even on a loaded machine.
+      const s = await serve({ events, stepMs: 150 });
       const recorder = recordDelays(20);
       try {
         const updates: AsyncUpdate[] = [];

@@ -19,11 +19,11 @@ export class FlowScaleError extends Error {
   static readonly kind: string = 'FlowScaleError';
   declare readonly [KIND]: string;
   /** HTTP status, when the error came from a response. */
-  readonly status: number | undefined;
+  declare readonly status: number | undefined;
   /** Machine-readable code from the server (`code`) or the SDK (`network_error`, `timeout`, ...). */
-  readonly code: string | undefined;
+  declare readonly code: string | undefined;
   /** Server-provided details (for validation errors: a list of `{field, message}`). */
-  readonly details: unknown;
+  declare readonly details: unknown;
 
   constructor(message: string, options: FlowScaleErrorOptions = {}) {
     // Error installs `cause` only when the options object has one.
@@ -66,7 +66,7 @@ export class ValidationError extends FlowScaleError {
 /** A run ended as failed, error or cancelled. `details` is the run's error (`{message, node_id?, node_type?}`). */
 export class RunFailedError extends FlowScaleError {
   static override readonly kind: string = 'RunFailedError';
-  readonly runId: string;
+  declare readonly runId: string;
   constructor(message: string, runId: string, options: FlowScaleErrorOptions = {}) {
     super(message, options);
     this.runId = runId;

@@ -12,12 +12,12 @@ const LEVELS: LogLevel[] = ['debug', 'info', 'warn', 'error'];
  * key cannot reach a log line even when it is part of an error text or a URL.
  */
 export class Logger {
-  config: LoggingConfig;
+  declare config: LoggingConfig;
   #secret: string | undefined;
 
   constructor(config: LoggingConfig, secret?: string) {
     this.config = config;
-    this.#secret = secret || undefined;
+    this.#secret = secret;
   }
 
   log(level: LogLevel, message: string): void {

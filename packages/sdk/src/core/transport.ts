@@ -38,7 +38,7 @@ export interface OpenResponse {
 
 /** Fetch, headers, timeouts, retries and error mapping. The client's methods stay one-liners on top. */
 export class Transport {
-  readonly config: TransportConfig;
+  declare readonly config: TransportConfig;
 
   constructor(config: TransportConfig) {
     this.config = config;
@@ -151,7 +151,7 @@ export class Transport {
   #failure(error: unknown, call: Call): unknown {
     if (error instanceof FlowScaleError) return error;
     if (call.signal?.aborted && error === call.signal.reason) return error;
-    const reason = this.config.logger.redact(error instanceof Error ? error.message : String(error));
+    const reason = this.config.logger.redact(String((error as Error)?.message ?? error));
     if (error instanceof SyntaxError)
       return new FlowScaleError(`Invalid JSON in response: ${reason}`, { code: 'invalid_response' });
     return new NetworkError(`Network error on ${call.method} ${call.path}: ${reason}`, {

@@ -35,9 +35,8 @@ export function subscribeRunEvents(
     else transport.config.logger.log('error', `Run ${runId} event stream: ${(error as Error).message}`);
   };
   const done = followRunEvents(transport, runId, {
-    fromSeq: options.fromSeq,
+    ...options,
     signal: link.signal,
-    onOpen: options.onOpen,
     onEvent: (event) => {
       // A bug in the caller's handler is not a dropped connection: reconnecting would not fix it.
       try {

@@ -18,7 +18,8 @@ export interface WorkflowInput {
   [key: string]: InputValue | null | undefined;
 }
 
-export const isBlob = (v: unknown): v is Blob => typeof Blob !== 'undefined' && v instanceof Blob;
+// Every supported runtime (browsers, Node >= 20, Deno, Bun, workers) has a global Blob.
+export const isBlob = (v: unknown): v is Blob => v instanceof Blob;
 
 export const isWebStream = (v: unknown): v is ReadableStream<Uint8Array> =>
   typeof (v as ReadableStream | null)?.getReader === 'function';
