@@ -40,10 +40,9 @@ export class FlowScaleError extends Error {
   // kind at all, and an instance of a subclass when the kinds match.
   static override [Symbol.hasInstance](value: unknown): boolean {
     const kind = (value as FlowScaleError | null)?.[KIND];
-    return (
-      Function.prototype[Symbol.hasInstance].call(this, value) ||
-      (!!kind && (this === FlowScaleError || kind === this.kind))
-    );
+    // The prototype-chain check first (Function.prototype's, reached through Error), then the brand.
+    // biome-ignore lint/complexity/noThisInStatic: must be the class being tested, not FlowScaleError
+    return super[Symbol.hasInstance](value) || (!!kind && (this === FlowScaleError || kind === this.kind));
   }
 }
 

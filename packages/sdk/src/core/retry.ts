@@ -1,5 +1,13 @@
+import { type FlowScaleError, NetworkError, TimeoutError } from './errors';
+
 /** Statuses worth another attempt: the request timed out, was rate limited or hit a server fault. */
 export const RETRY_STATUSES = [408, 429, 500, 502, 503, 504];
+
+/** Worth another try: no answer, or an answer that a retry may fix. */
+export const isTransient = (error: unknown): boolean =>
+  error instanceof NetworkError ||
+  error instanceof TimeoutError ||
+  RETRY_STATUSES.includes((error as FlowScaleError)?.status ?? 0);
 
 /** A server-chosen delay is trusted only up to this cap, so a bad header cannot stall a client for hours. */
 export const MAX_RETRY_AFTER_MS = 60_000;

@@ -1,8 +1,8 @@
 import { isWebStream } from '../uploads/uploadable';
-import { type ErrorDetail, FlowScaleError, NetworkError, TimeoutError, ValidationError } from './errors';
+import { type ErrorDetail, FlowScaleError, NetworkError, ValidationError } from './errors';
 import type { Logger } from './logger';
 import type { FlowscaleConfig, RequestOptions } from './options';
-import { backoffDelay, retryDelayFor } from './retry';
+import { backoffDelay, isTransient, retryDelayFor } from './retry';
 import { linkSignal, timing } from './timing';
 
 export type Query = Record<string, string | number | null | undefined>;
@@ -78,7 +78,8 @@ export class Transport {
           delay = retryDelayFor(status, opened.response.headers.get('retry-after'), attempt, retryDelay);
       } catch (error) {
         failure = this.#failure(error, call);
-        if (safe && (failure instanceof NetworkError || failure instanceof TimeoutError)) {
+        // Here the failure is no HTTP status (those are handled above): a network error or a timeout.
+        if (safe && isTransient(failure)) {
           delay = backoffDelay(attempt, retryDelay);
         }
       }
@@ -116,7 +117,7 @@ export class Transport {
     const fetchImpl = config.fetchImpl ?? globalThis.fetch;
     config.logger.log('debug', `${call.method} ${call.path}`);
     try {
-      const response = await fetchImpl(call.url ?? this.url(call.path, call.query), init);
+      const response = await fetchImpl(call.url ?? urlOf(config.baseUrl + call.path, call.query), init);
       if (!bodyInTimeout) link.clearTimer();
       return { response, signal: link.signal, dispose: link.dispose };
     } catch (error) {
@@ -124,14 +125,6 @@ export class Transport {
       // Whatever fetch threw, the signal says why: our timer, the caller's abort, or the network.
       throw link.signal.aborted ? link.signal.reason : error;
     }
-  }
-
-  url(path: string, query?: Query): string {
-    const url = this.config.baseUrl + path;
-    if (!query) return url;
-    const defined = Object.entries(query).filter(([, v]) => v != null) as string[][];
-    const qs = new URLSearchParams(defined).toString();
-    return url + (qs && `?${qs}`);
   }
 
   #headers(call: Call): Record<string, string> {
@@ -180,6 +173,12 @@ export class Transport {
     }
     return new FlowScaleError(message, options);
   }
+}
+
+/** `url` with the defined entries of `query` as its query string. */
+function urlOf(url: string, query: Query = {}): string {
+  const qs = new URLSearchParams(Object.entries(query).filter(([, v]) => v != null) as string[][]).toString();
+  return qs ? `${url}?${qs}` : url;
 }
 
 /** FastAPI's 422 body `{detail: [{loc, msg}]}` as `{field, message}` pairs. */

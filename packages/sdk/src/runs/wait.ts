@@ -1,6 +1,6 @@
-import { type FlowScaleError, NetworkError, RunFailedError, TimeoutError } from '../core/errors';
+import { RunFailedError } from '../core/errors';
 import type { RequestOptions } from '../core/options';
-import { RETRY_STATUSES } from '../core/retry';
+import { isTransient } from '../core/retry';
 import { timing } from '../core/timing';
 import type { Transport } from '../core/transport';
 import type {
@@ -156,12 +156,6 @@ function filesOf(run: RunRecord, name: string): string[] {
     .filter((file) => file.startsWith(name))
     .sort((a, b) => index(a) - index(b) || (a < b ? -1 : 1));
 }
-
-/** Worth another poll: no answer, or an answer that a retry may fix (a failed run has no status). */
-const isTransient = (error: unknown) =>
-  error instanceof NetworkError ||
-  error instanceof TimeoutError ||
-  RETRY_STATUSES.includes((error as FlowScaleError)?.status ?? 0);
 
 function runFailed(runId: string, status: string, error: RunEvent['error'] | null | undefined) {
   const where = error?.node_id

@@ -26,11 +26,9 @@ export function encodeMultipart(inputs: WorkflowInput): MultipartBody {
   const boundary = `----flowscale${randomId()}`;
   const pieces: Piece[] = [];
   for (const [name, value] of Object.entries(inputs)) {
+    const head = `--${boundary}\r\nContent-Disposition: form-data; name="${escapeName(name)}"`;
     for (const item of Array.isArray(value) ? value : [value]) {
-      if (item != null)
-        pieces.push(
-          ...partOf(`--${boundary}\r\nContent-Disposition: form-data; name="${escape(name)}"`, name, item),
-        );
+      if (item != null) pieces.push(...partOf(head, name, item));
     }
   }
   pieces.push(`--${boundary}--\r\n`);
@@ -55,11 +53,15 @@ function partOf(head: string, name: string, value: unknown): Piece[] {
         ? path.split(/[\\/]/).pop() || name
         : name;
   const type = (isBlob(value) && value.type) || 'application/octet-stream';
-  return [`${head}; filename="${escape(filename)}"\r\nContent-Type: ${type}\r\n\r\n`, value as Piece, '\r\n'];
+  return [
+    `${head}; filename="${escapeName(filename)}"\r\nContent-Type: ${type}\r\n\r\n`,
+    value as Piece,
+    '\r\n',
+  ];
 }
 
 /** Per the HTML form encoding: quotes and line breaks in names are percent-encoded. */
-const escape = (name: string) => name.replace(/["\r\n]/g, encodeURIComponent);
+const escapeName = (name: string) => name.replace(/["\r\n]/g, encodeURIComponent);
 
 /** A pull-based stream: the next chunk is produced only when fetch asks for it (backpressure). */
 function streamOf(pieces: Piece[]): ReadableStream<Uint8Array> {
