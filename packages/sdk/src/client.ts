@@ -2,7 +2,7 @@ import { FlowScaleError, TimeoutError } from './core/errors';
 import { Logger, type LoggingConfig, type LogLevel } from './core/logger';
 import type { FlowscaleConfig, RequestOptions } from './core/options';
 import { linkSignal, randomId } from './core/timing';
-import { type Call, Transport } from './core/transport';
+import { type Call, createTransport, type Transport } from './core/transport';
 import {
   type ConnectWebSocketOptions,
   openReconnectingSocket,
@@ -51,7 +51,7 @@ export class FlowscaleAPI<Registry extends object = WorkflowRegistry> {
     if (!apiKey && !proxyMode) {
       throw new FlowScaleError('apiKey is required unless proxyMode: true', { code: 'missing_api_key' });
     }
-    this.#transport = new Transport({
+    this.#transport = createTransport({
       ...config,
       baseUrl: (config.baseUrl ?? 'https://api.flowscale.ai').replace(/\/+$/, ''),
       customHeaders: { ...config.customHeaders },

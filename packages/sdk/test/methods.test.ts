@@ -188,9 +188,12 @@ describe('headers and configuration', () => {
     }
   });
 
-  it('requires an apiKey outside proxy mode; sends userAgent; strips trailing slashes from baseUrl', async () => {
+  it('requires an apiKey outside proxy mode; sends a User-Agent from customHeaders; strips trailing slashes from baseUrl', async () => {
     expect(() => new FlowscaleAPI({ baseUrl: server.url })).toThrow(/apiKey is required/);
-    const api = clientFor(server, { baseUrl: `${server.url}//`, userAgent: 'my-app/1.0' });
+    const api = clientFor(server, {
+      baseUrl: `${server.url}//`,
+      customHeaders: { 'User-Agent': 'my-app/1.0' },
+    });
     await api.getQueue();
     const request = server.requestsTo('/api/v1/comfy/queue').at(-1)!;
     expect(request.headers['user-agent']).toBe('my-app/1.0');

@@ -48,7 +48,10 @@ export interface FlowscaleConfig {
   retryDelay?: number;
   /** Talk to your own backend: no API key needed and no `X-API-KEY` header is sent. */
   proxyMode?: boolean;
-  /** Headers sent with every request (for example `Authorization: Bearer <jwt>` in proxy mode). */
+  /**
+   * Headers sent with every request (for example `Authorization: Bearer <jwt>` in proxy mode, or a
+   * `User-Agent` in Node; browsers do not let scripts set that one).
+   */
   customHeaders?: Record<string, string>;
   /** Required to use an `apiKey` in a browser, where every visitor can read it. */
   allowDangerouslyExposeApiKey?: boolean;
@@ -56,8 +59,6 @@ export interface FlowscaleConfig {
   enableLogging?: boolean;
   /** @default 'info' */
   logLevel?: LogLevel;
-  /** Sent as `User-Agent` where the runtime allows it (not in browsers). */
-  userAgent?: string;
   /**
    * Connection pooling. An undici `Dispatcher` (native fetch in Node) is passed as `dispatcher`; anything
    * else (an `http(s).Agent`, for node-fetch) as `agent`.

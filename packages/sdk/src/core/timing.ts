@@ -1,3 +1,4 @@
+import { addDeadline, cancelDeadline } from './deadlines';
 import { TimeoutError } from './errors';
 
 /**
@@ -44,16 +45,18 @@ export function linkSignal(
   const onAbort = () => controller.abort(parent?.reason);
   if (parent?.aborted) onAbort();
   else parent?.addEventListener('abort', onAbort, { once: true });
-  const timer =
-    timeoutMs > 0
-      ? setTimeout(() => controller.abort(new TimeoutError(message, { code: 'timeout' })), timeoutMs)
-      : undefined;
+  const deadline = {
+    at: Date.now() + timeoutMs,
+    fire: () => controller.abort(new TimeoutError(message, { code: 'timeout' })),
+  };
+  if (timeoutMs > 0) addDeadline(deadline);
+  const clearTimer = () => cancelDeadline(deadline);
   return {
     signal: controller.signal,
     abort: () => controller.abort(),
-    clearTimer: () => clearTimeout(timer),
+    clearTimer,
     dispose() {
-      clearTimeout(timer);
+      clearTimer();
       parent?.removeEventListener('abort', onAbort);
     },
   };

@@ -24,8 +24,6 @@ export interface ConnectWebSocketOptions {
 }
 
 export const MAX_RECONNECT_DELAY_MS = 30_000;
-/** 1008 (policy violation) is how a server rejects credentials: retrying cannot help. */
-const FINAL_CLOSE_CODES = [1008];
 
 export interface SocketHandle {
   readonly connected: boolean;
@@ -56,7 +54,7 @@ export function openReconnectingSocket(
   let stopped = false;
   let attempts = 0;
   // Active subscribe messages by run id: a new connection knows nothing of the old one's subscriptions.
-  const subscriptions = new Map<unknown, string>();
+  const subscriptions = new Map<unknown, string | false>();
 
   const open = () => {
     // Browsers cannot send headers on a WebSocket, so the key travels as a subprotocol there.
@@ -69,7 +67,7 @@ export function openReconnectingSocket(
     current.onopen = (event) => {
       attempts = 0;
       logger.log('info', 'WebSocket connection established');
-      for (const text of subscriptions.values()) current.send(text);
+      for (const text of subscriptions.values()) if (text) current.send(text);
       options.onOpen?.(event);
     };
     // After disconnect, frames still in flight are dropped rather than delivered.
@@ -83,7 +81,8 @@ export function openReconnectingSocket(
 
   const scheduleReconnect = (code: number) => {
     if (stopped) return;
-    if (!reconnect || FINAL_CLOSE_CODES.includes(code) || attempts >= maxReconnectAttempts) {
+    // 1008 (policy violation) is how a server rejects credentials: retrying cannot help.
+    if (!reconnect || code === 1008 || attempts >= maxReconnectAttempts) {
       logger.log('warn', `WebSocket closed (code ${code}); not reconnecting`);
       return;
     }
@@ -101,14 +100,13 @@ export function openReconnectingSocket(
       if (socket.readyState !== 1) return false;
       const text = typeof message === 'string' ? message : JSON.stringify(message);
       socket.send(text);
+      // The last client_event per run says whether it is subscribed; subscribe messages are re-sent.
       const { type, data } = parseMessage(text) as {
         type: unknown;
         data?: { action?: unknown; runId?: unknown };
       };
-      if (type === 'client_event' && data?.runId !== undefined) {
-        if (data.action === 'subscribe') subscriptions.set(data.runId, text);
-        else if (data.action === 'unsubscribe') subscriptions.delete(data.runId);
-      }
+      if (type === 'client_event' && data?.runId)
+        subscriptions.set(data.runId, data.action === 'subscribe' && text);
       return true;
     },
     close() {

@@ -43,16 +43,6 @@ export interface RunApi {
 
 const FAILED = ['failed', 'error', 'cancelled'];
 
-interface Wait {
-  api: RunApi;
-  transport: Transport;
-  runId: string;
-  pollIntervalMs: number;
-  /** The caller's options for every read, with the whole wait's signal. */
-  request: RequestOptions & { signal: AbortSignal };
-  emit: (update: AsyncUpdate) => void;
-}
-
 /**
  * Submits a run with `submit` and resolves with every output once it completes: the event stream first,
  * polling as the fallback. `signal` is the whole call's deadline.
@@ -78,43 +68,46 @@ export async function runToCompletion(
   const { data: submitted } = await submit();
   const runId = submitted.run_id;
   emit({ type: 'workflow_submitted', runId, data: submitted });
-  const wait: Wait = { api, transport, runId, pollIntervalMs, request: { ...request, signal }, emit };
+  const reads = { ...request, signal };
   if (mode !== 'poll') {
+    // Follow the event stream until the run ends, reporting progress. The outputs are then collected by
+    // one pass of the polling loop, which also turns a failed run into a RunFailedError.
     try {
-      await follow(wait);
+      await followRunEvents(transport, runId, {
+        ...reads,
+        onEvent: ({ data }) => {
+          const { output } = data;
+          emit(
+            output
+              ? { type: 'output_status', runId, filename: output.filename, ready: true, data: null }
+              : { type: 'run_status', runId, status: data.status, progress: data.progress, data },
+          );
+        },
+      });
     } catch (error) {
       if (mode === 'sse' || signal.aborted) throw error;
       logger.log('debug', `Run ${runId}: no event stream (${(error as Error).message}); polling`);
     }
   }
-  const result: GetAllOutputsResponse = { status: 'success', data: await poll(wait) };
+  const result: GetAllOutputsResponse = {
+    status: 'success',
+    data: await poll(api, runId, pollIntervalMs, reads, emit),
+  };
   emit({ type: 'completed', runId, data: result });
   return result;
-}
-
-/**
- * Follows the event stream until the run ends, reporting progress. The outputs are then collected by
- * one pass of the polling loop, which also turns a failed run into a RunFailedError.
- */
-function follow({ transport, runId, request, emit }: Wait) {
-  return followRunEvents(transport, runId, {
-    ...request,
-    onEvent: ({ data }) => {
-      const { output } = data;
-      emit(
-        output
-          ? { type: 'output_status', runId, filename: output.filename, ready: true, data: null }
-          : { type: 'run_status', runId, status: data.status, progress: data.progress, data },
-      );
-    },
-  });
 }
 
 /**
  * The documented polling: getRun, then getOutput for every output not collected yet. A name whose node
  * saved a batch (the record lists several files for it) becomes one entry per file.
  */
-async function poll({ api, runId, pollIntervalMs, request, emit }: Wait): Promise<OutputEntry[]> {
+async function poll(
+  api: RunApi,
+  runId: string,
+  pollIntervalMs: number,
+  request: RequestOptions & { signal: AbortSignal },
+  emit: (update: AsyncUpdate) => void,
+): Promise<OutputEntry[]> {
   const ready = new Map<string, OutputEntry>();
   for (let attempt = 1; ; attempt++) {
     try {
