@@ -108,7 +108,7 @@ async function poll(
   request: RequestOptions & { signal: AbortSignal },
   emit: (update: AsyncUpdate) => void,
 ): Promise<OutputEntry[]> {
-  const ready = new Map<string, OutputEntry>();
+  const ready = new Map<string, OutputData>();
   for (let attempt = 1; ; attempt++) {
     try {
       const run = (await api.getRun(runId, request)).data;
@@ -126,12 +126,13 @@ async function poll(
         if (ready.has(query)) continue;
         const output = await api.getOutput(query, request);
         emit({ type: 'output_status', runId, filename, ready: !!output, data: output?.data ?? null });
-        if (output) ready.set(query, { filename, ...output.data });
+        if (output) ready.set(query, output.data);
       }
       // A batch may still be growing until the run completes, so a record that lists files waits for that.
       const settled = status === 'completed' || (names.length > 0 && !run.outputs?.length);
       if (settled && wanted.every(([query]) => ready.has(query))) {
-        return wanted.map(([query]) => ready.get(query)!);
+        // The file names come from this (settled) record: an output read early may have had no file yet.
+        return wanted.map(([query, filename]) => ({ filename, ...ready.get(query)! }));
       }
     } catch (error) {
       if (!isTransient(error) || request.signal.aborted) throw error;
