@@ -68,6 +68,29 @@ describe('the built package (dual ESM + CJS with types)', () => {
     });
   });
 
+  it('without ws installed, flowscale/node still loads, and opening a socket names the missing package', async () => {
+    const bare = mkdtempSync(join(tmpdir(), 'flowscale-no-ws-'));
+    cpSync(pkg, join(bare, 'node_modules/flowscale'), { recursive: true });
+    const script = `
+      import { WebSocket, fileFromPath } from 'flowscale/node';
+      import { FlowScaleError } from 'flowscale';
+      let thrown;
+      try { new WebSocket('ws://127.0.0.1:9/'); } catch (error) { thrown = error; }
+      console.log(JSON.stringify({
+        loaded: typeof fileFromPath,
+        isFlowScaleError: thrown instanceof FlowScaleError,
+        code: thrown?.code,
+        message: thrown?.message,
+      }));`;
+    const { stdout } = await run(process.execPath, ['--input-type=module', '-e', script], { cwd: bare });
+    expect(JSON.parse(stdout)).toEqual({
+      loaded: 'function',
+      isFlowScaleError: true,
+      code: 'no_websocket',
+      message: "WebSocket from 'flowscale/node' needs the ws package: npm install ws",
+    });
+  });
+
   it('TypeScript resolves the .d.ts and .d.cts declarations under node16 resolution', async () => {
     const tsc = join(root, 'node_modules/.bin/tsc');
     const result = await run(tsc, ['-p', join(project, 'tsconfig.json')], { cwd: project }).then(
