@@ -124,7 +124,11 @@ async function poll(
       });
       for (const [query, filename] of wanted) {
         if (ready.has(query)) continue;
-        const output = await api.getOutput(query, request);
+        const output = await api.getOutput(query, request).catch(async (error) => {
+          // The run may have ended since getRun (a server then answers 404): its final status says why.
+          const { data: now } = await api.getRun(runId, request);
+          throw FAILED.includes(now.status) ? runFailed(runId, now.status, now.error) : error;
+        });
         emit({ type: 'output_status', runId, filename, ready: !!output, data: output?.data ?? null });
         if (output) ready.set(query, output.data);
       }

@@ -472,13 +472,10 @@ describe('failing fast', () => {
     }
   });
 
-  // BUG (packages/sdk/src/runs/wait.ts, poll()): in polling mode the loop reads the run (still running),
-  // then asks getOutput for each output name. If the run ends between those two reads, the server answers
-  // that getOutput with 404 OUTPUT_NOT_FOUND ("Run <id> ended (cancelled) without producing <name>"), which
-  // is not transient, so poll() rethrows it: the caller gets a bare 404 FlowScaleError instead of the
-  // RunFailedError (run_cancelled / run_failed) the SDK promises. The relay holds the getOutput request
-  // until the run has ended, so the race is hit every time.
-  it.fails.each([
+  // In polling mode the run can end between the SDK's getRun and its getOutput; the server then answers
+  // that getOutput with 404 OUTPUT_NOT_FOUND. The SDK must still reject with RunFailedError. The relay holds
+  // the getOutput request until the run has ended, so the race is hit every time.
+  it.each([
     ['cancelled', 'run_cancelled'],
     ['failed', 'run_failed'],
   ] as const)(
