@@ -8,7 +8,6 @@ import { TimeoutError } from './errors';
 export const timing = {
   delay(ms: number, signal?: AbortSignal): Promise<void> {
     return new Promise((resolve, reject) => {
-      if (signal?.aborted) return reject(signal.reason);
       const onAbort = () => {
         clearTimeout(timer);
         reject(signal?.reason);
@@ -17,7 +16,8 @@ export const timing = {
         signal?.removeEventListener('abort', onAbort);
         resolve();
       }, ms);
-      signal?.addEventListener('abort', onAbort, { once: true });
+      if (signal?.aborted) onAbort();
+      else signal?.addEventListener('abort', onAbort, { once: true });
     });
   },
 };
@@ -45,21 +45,20 @@ export function linkSignal(
   const onAbort = () => controller.abort(parent?.reason);
   if (parent?.aborted) onAbort();
   else parent?.addEventListener('abort', onAbort, { once: true });
-  const deadline = {
+  // The link is its own deadline entry: one object per request.
+  const link = {
     at: Date.now() + timeoutMs,
     fire: () => controller.abort(new TimeoutError(message, { code: 'timeout' })),
-  };
-  if (timeoutMs > 0) addDeadline(deadline);
-  const clearTimer = () => cancelDeadline(deadline);
-  return {
     signal: controller.signal,
     abort: () => controller.abort(),
-    clearTimer,
+    clearTimer: () => cancelDeadline(link),
     dispose() {
-      clearTimer();
+      cancelDeadline(link);
       parent?.removeEventListener('abort', onAbort);
     },
   };
+  if (timeoutMs > 0) addDeadline(link);
+  return link;
 }
 
 /** 16 random bytes as hex: idempotency keys and multipart boundaries (works without a secure context). */

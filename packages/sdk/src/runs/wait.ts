@@ -114,7 +114,7 @@ async function poll(
       const run = (await api.getRun(runId, request)).data;
       const { status } = run;
       emit({ type: 'run_status', runId, status, progress: run.progress, data: run });
-      if (FAILED.includes(status)) throw runFailed(runId, status, run.error);
+      throwIfFailed(runId, run);
       const names = run.output_names ?? [];
       // [what to ask getOutput for, the entry's filename]. getOutput by name cannot say which file of a
       // batch it means, so each file of a batch is asked for by its own name.
@@ -126,8 +126,8 @@ async function poll(
         if (ready.has(query)) continue;
         const output = await api.getOutput(query, request).catch(async (error) => {
           // The run may have ended since getRun (a server then answers 404): its final status says why.
-          const { data: now } = await api.getRun(runId, request);
-          throw FAILED.includes(now.status) ? runFailed(runId, now.status, now.error) : error;
+          throwIfFailed(runId, (await api.getRun(runId, request)).data);
+          throw error;
         });
         emit({ type: 'output_status', runId, filename, ready: !!output, data: output?.data ?? null });
         if (output) ready.set(query, output.data);
@@ -155,7 +155,9 @@ function filesOf(run: RunRecord, name: string): string[] {
     .sort((a, b) => index(a) - index(b) || (a < b ? -1 : 1));
 }
 
-function runFailed(runId: string, status: string, error: RunEvent['error'] | null | undefined) {
+/** Throws a RunFailedError for a run that failed, errored or was cancelled. */
+function throwIfFailed(runId: string, { status, error }: RunRecord): void {
+  if (!FAILED.includes(status)) return;
   const where = error?.node_id
     ? ` at node ${error.node_id}${error.node_type ? ` (${error.node_type})` : ''}`
     : '';
@@ -163,5 +165,5 @@ function runFailed(runId: string, status: string, error: RunEvent['error'] | nul
     status === 'cancelled'
       ? `Run ${runId} was cancelled`
       : `Run ${runId} failed${where}: ${error?.message ?? status}`;
-  return new RunFailedError(message, runId, { code: `run_${status}`, details: error ?? undefined });
+  throw new RunFailedError(message, runId, { code: `run_${status}`, details: error ?? undefined });
 }
