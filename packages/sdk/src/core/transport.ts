@@ -116,7 +116,7 @@ export function createTransport(config: TransportConfig): Transport {
     try {
       const response = await fetchImpl(call.url ?? urlOf(config.baseUrl + call.path, call.query), init);
       if (!bodyInTimeout) link.clearTimer();
-      return { ...link, response };
+      return { response, signal: link.signal, dispose: link.dispose };
     } catch (error) {
       link.dispose();
       // Whatever fetch threw, the signal says why: our timer, the caller's abort, or the network.
