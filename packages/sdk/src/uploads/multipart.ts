@@ -47,11 +47,7 @@ function partOf(head: string, name: string, value: unknown): Piece[] {
   // A File has a name and an fs.ReadStream a path: either names the part's file.
   const { name: file, path } = value as { name?: unknown; path?: unknown };
   const filename =
-    typeof file === 'string' && file
-      ? file
-      : typeof path === 'string'
-        ? path.split(/[\\/]/).pop() || name
-        : name;
+    (typeof file === 'string' && file) || (typeof path === 'string' && path.split(/[\\/]/).pop()) || name;
   const type = (isBlob(value) && value.type) || 'application/octet-stream';
   return [
     `${head}; filename="${escapeName(filename)}"\r\nContent-Type: ${type}\r\n\r\n`,
