@@ -148,14 +148,19 @@ export const SERVER_BIN = 'packages/server/src/bin.ts';
 
 /**
  * Bundles the server's bin the way a release build would (workspace sources inlined, npm dependencies left
- * to node_modules), so a measurement sees the server without the tsx dev loader.
+ * to node_modules), so a measurement sees the server without the tsx dev loader. Code-split like the tsup
+ * build, where `@flowscale/engine` stays a separate import: the embedded engine (and sharp with libvips) is
+ * loaded only when it is used, not by a server in front of another backend. Written inside the repo so the
+ * bundle's npm imports resolve from its node_modules; returns the entry file.
  */
 export async function buildServerBundle(): Promise<string> {
   const esbuild = await import('esbuild');
-  const outfile = path.join(tempDir('bundle'), 'flowscale-server.mjs');
+  const outdir = path.join(process.cwd(), 'bench', `.server-bundle-${process.pid}`);
   await esbuild.build({
-    entryPoints: ['packages/server/src/bin.ts'],
-    outfile,
+    entryPoints: { bin: 'packages/server/src/bin.ts' },
+    outdir,
+    outExtension: { '.js': '.mjs' },
+    splitting: true,
     bundle: true,
     platform: 'node',
     format: 'esm',
@@ -176,22 +181,20 @@ export async function buildServerBundle(): Promise<string> {
     ],
     logLevel: 'error',
   });
-  return outfile;
+  return path.join(outdir, 'bin.mjs');
 }
 
-/** Like spawnService, for a plain .mjs file (no tsx), run from the repo root so node_modules resolve. */
+/** Like spawnService, for the entry of buildServerBundle (no tsx); stopping it removes the bundle. */
 export async function spawnBundle(file: string, args: string[]): Promise<SpawnedService> {
-  const linked = path.join(process.cwd(), 'bench', `server-bundle-${process.pid}.tmp.mjs`);
-  fs.copyFileSync(file, linked);
   const profileDir = process.env.FS_BENCH_PROFILE;
   const profile = profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : [];
-  const service = await spawnServiceWith([...profile, linked, ...args]);
+  const service = await spawnServiceWith([...profile, file, ...args]);
   const stop = service.stop;
   return {
     ...service,
     stop: async () => {
       await stop();
-      fs.rmSync(linked, { force: true });
+      fs.rmSync(path.dirname(file), { recursive: true, force: true });
     },
   };
 }
