@@ -49,6 +49,7 @@ describe('the built package (dual ESM + CJS with types)', () => {
         plainErrorIsNot: new Error('w') instanceof esm.FlowScaleError,
         wsLoadedAtImport: Object.keys(require.cache).some((f) => f.includes('/node_modules/ws/')),
         socket: typeof new esmNode.WebSocket('ws://127.0.0.1:9/').close,
+        cjsSocket: typeof new cjsNode.WebSocket('ws://127.0.0.1:9/').close,
       }));
       process.exit(0);`;
     const out = JSON.parse(await node(['--input-type=module', '-e', script]));
@@ -65,6 +66,7 @@ describe('the built package (dual ESM + CJS with types)', () => {
       plainErrorIsNot: false,
       wsLoadedAtImport: false,
       socket: 'function',
+      cjsSocket: 'function',
     });
   });
 
