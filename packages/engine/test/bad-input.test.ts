@@ -171,6 +171,25 @@ describe('bad input: clear 4xx answers, and the engine stays up', () => {
     expect((await history(engine, upscale.prompt_id)).status.status_str).toBe('error');
   });
 
+  it('a non-image reaching an IMAGE input through an any-type output fails with a message naming the input', async () => {
+    // A literal is refused at validation; through FSDelay's `*` passthrough it reaches the run, as in ComfyUI.
+    const run = await runPrompt(engine, ws, {
+      '1': { class_type: 'PrimitiveString', inputs: { value: 'not an image' } },
+      '2': { class_type: 'FSDelay', inputs: { value: ['1', 0], seconds: 0 } },
+      '3': { class_type: 'ImageInvert', inputs: { image: ['2', 0] } },
+      '4': save(['3', 0]),
+    });
+    const error = ws.events.find(
+      (m) => m.type === 'execution_error' && m.data.prompt_id === run.prompt_id,
+    )?.data;
+    expect(error).toMatchObject({
+      node_id: '3',
+      node_type: 'ImageInvert',
+      exception_type: 'Exception',
+      exception_message: 'Input "image" of ImageInvert must be of type IMAGE, got a string',
+    });
+  });
+
   it("refuses filename_prefix path tricks at run time with ComfyUI's message, but allows inner subfolders", async () => {
     for (const prefix of ['../../escape', '/etc/owned', 'a/../../b', '..']) {
       const { prompt_id } = await runPrompt(engine, ws, { '1': empty(4, 4), '2': save(['1', 0], prefix) });

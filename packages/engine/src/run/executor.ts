@@ -6,12 +6,13 @@ import {
   InterruptedError,
   type NodeDefinition,
   type NodeEnv,
+  NodeError,
   type NodeResult,
   type RunContext,
   type UiOutput,
 } from '../nodes/types';
 import { yieldToLoop } from '../tensor/image';
-import { describeValue } from '../tensor/types';
+import { describeValue, isImage, isMask } from '../tensor/types';
 import type { CachedOutput, OutputCache } from './cache';
 import type { EventSink } from './events';
 import type { HistoryEntry } from './history';
@@ -113,7 +114,9 @@ export class PromptRun {
     const def = this.deps.registry.get(node.class_type) as NodeDefinition;
     let result: NodeResult;
     try {
-      result = await def.run(this.inputsOf(node), this.context(id, node));
+      const inputs = this.inputsOf(node);
+      checkTensorInputs(node.class_type, def, inputs);
+      result = await def.run(inputs, this.context(id, node));
     } catch (err) {
       if (err instanceof InterruptedError) return this.interrupted(id);
       return this.failure(id, err);
@@ -231,5 +234,23 @@ export class PromptRun {
       status: { status_str: success ? 'success' : 'error', completed: success, messages: this.messages },
       meta,
     };
+  }
+}
+
+const TENSOR_CHECKS: Record<string, (value: unknown) => boolean> = { IMAGE: isImage, MASK: isMask };
+
+/**
+ * A value that reaches an IMAGE or MASK input through an any-type (`*`) output, such as FSDelay's
+ * passthrough, passes validation (as in ComfyUI), and the node would then fail on it with an internal
+ * error. Failing before the node runs gives a message that names the input.
+ */
+function checkTensorInputs(classType: string, def: NodeDefinition, inputs: Record<string, unknown>): void {
+  for (const [name, [type]] of Object.entries({ ...def.input.required, ...def.input.optional })) {
+    const check = typeof type === 'string' ? TENSOR_CHECKS[type] : undefined;
+    const value = inputs[name];
+    if (check && value !== undefined && !check(value)) {
+      const got = typeof value === 'object' ? describeValue(value).slice(0, 80) : `a ${typeof value}`;
+      throw new NodeError(`Input "${name}" of ${classType} must be of type ${type}, got ${got}`);
+    }
   }
 }

@@ -433,7 +433,9 @@ describe('failing fast', () => {
       details: { node_id: '3', node_type: 'ImageInvert' },
     });
     expect((error as RunFailedError).message).toMatch(
-      new RegExp(`^Run ${caught.runId} failed at node 3 \\(ImageInvert\\): .+`),
+      new RegExp(
+        `^Run ${caught.runId} failed at node 3 \\(ImageInvert\\): Input "image" of ImageInvert must be of type IMAGE, got a string$`,
+      ),
     );
     const run = (await server.api.getRun(caught.runId)).data;
     expect(run).toMatchObject({ status: 'failed', error: { node_id: '3' } });
