@@ -8,7 +8,7 @@ const wait = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 describe('the shared deadline timer', () => {
   it('fires deadlines in time order, re-arming for an earlier one added later, and skips cancelled ones', async () => {
     const fired: string[] = [];
-    const now = Date.now();
+    const now = performance.now();
     const late = { at: now + 1000, fire: () => fired.push('late') };
     const cancelled = { at: now + 60, fire: () => fired.push('cancelled') };
     const early = { at: now + 30, fire: () => fired.push('early') };

@@ -47,7 +47,7 @@ export function linkSignal(
   else parent?.addEventListener('abort', onAbort, { once: true });
   // The link is its own deadline entry: one object per request.
   const link = {
-    at: Date.now() + timeoutMs,
+    at: performance.now() + timeoutMs,
     fire: () => controller.abort(new TimeoutError(message, { code: 'timeout' })),
     signal: controller.signal,
     abort: () => controller.abort(),
