@@ -131,9 +131,9 @@ export class FlowscaleAPI<Registry extends object = WorkflowRegistry> {
         options,
       );
     } catch (error) {
-      // Whatever was in flight when the deadline fired, the caller sees the workflow timeout.
-      if (signal.aborted && signal.reason instanceof TimeoutError) throw signal.reason;
-      throw error;
+      // Whatever was in flight when the deadline fired, the caller sees the workflow timeout (an unaborted
+      // signal has no reason).
+      throw signal.reason instanceof TimeoutError ? signal.reason : error;
     } finally {
       deadline.dispose();
     }
