@@ -28,12 +28,17 @@ export function generateWorkflowTypes(
     if (w.description) lines.push(`/** ${escapeComment(w.description)} */`);
     lines.push(`type ${alias} = {`);
     lines.push('  inputs: {');
-    for (const f of w.input_schema) {
+    for (const f of w.input_schema.filter((f) => !f.alias)) {
       const doc = fieldDoc(f);
       if (doc) lines.push(`    /** ${doc} */`);
       lines.push(`    ${propertyKey(f.name)}${isOptional(f) ? '?' : ''}: ${inputType(f)};`);
     }
-    lines.push('  };');
+    lines.push(
+      `  }${w.input_schema
+        .filter((f) => f.alias)
+        .map(aliasedInput)
+        .join('')};`,
+    );
     lines.push('  outputs: {');
     for (const f of w.output_schema) lines.push(`    ${propertyKey(f.name)}: ${tsString(f.type)};`);
     lines.push('  };');
@@ -52,6 +57,23 @@ export function generateWorkflowTypes(
   }
   lines.push('  }', '}', '');
   return lines.join('\n');
+}
+
+/**
+ * An input with a manifest alias, as one more intersected union: the server takes either name, never both
+ * (`never` on the other name makes giving both a compile error).
+ */
+function aliasedInput(f: SchemaField): string {
+  const optional = isOptional(f) ? '?' : '';
+  const type = inputType(f);
+  const [name, alias] = [propertyKey(f.name), propertyKey(f.alias!)];
+  const doc = fieldDoc(f);
+  return [
+    ' & (',
+    `\n    | { ${doc ? `/** ${doc} */ ` : ''}${name}${optional}: ${type}; ${alias}?: never }`,
+    `\n    | { ${doc ? `/** ${doc} */ ` : ''}${alias}${optional}: ${type}; ${name}?: never }`,
+    '\n  )',
+  ].join('');
 }
 
 /** Optional when the server will fill it in: not required, or it has a default. */

@@ -46,6 +46,29 @@ describe('generateWorkflowTypes', () => {
     expect(text).toContain("    filename_prefix_3: 'image';");
   });
 
+  it('lets an aliased input go by either name but not both', () => {
+    const greeter: WorkflowSchema = {
+      id: 'wf_greeter',
+      name: 'greeter',
+      input_schema: [
+        { name: 'default_value_1', alias: 'greeting', type: 'string', default: 'hey' },
+        { name: 'steps_2', alias: 'steps', type: 'integer', required: true },
+        { name: 'plain_3', type: 'boolean', required: true },
+      ],
+      output_schema: [],
+    };
+    const typed = generateWorkflowTypes([greeter]);
+    expect(typed).toContain('  inputs: {\n    /** boolean */\n    plain_3: boolean;\n  } & (');
+    expect(typed).toContain(
+      '    | { /** string, default "hey" */ default_value_1?: string; greeting?: never }',
+    );
+    expect(typed).toContain(
+      '    | { /** string, default "hey" */ greeting?: string; default_value_1?: never }',
+    );
+    expect(typed).toContain('    | { /** integer */ steps_2: number; steps?: never }');
+    expect(typed).toContain('    | { /** integer */ steps: number; steps_2?: never }');
+  });
+
   it('keeps comments from closing early', () => {
     expect(text).toContain('/** Echoes *\\/ text */');
   });

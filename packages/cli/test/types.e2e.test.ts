@@ -12,6 +12,11 @@ const REPO = fileURLToPath(new URL('../../../', import.meta.url));
 const TSC = createRequire(import.meta.url).resolve('typescript/bin/tsc');
 const SDK_SOURCE = join(REPO, 'packages/sdk/src/index.ts');
 
+const GREETER_GRAPH = {
+  '1': { class_type: 'FSLoadText', inputs: { default_value: 'hey', label: 'text' } },
+  '3': { class_type: 'FSSaveText', inputs: { text: ['1', 0], filename_prefix: 'FlowScale' } },
+};
+
 let server: TestServer;
 beforeAll(async () => {
   server = await startTestServer();
@@ -52,6 +57,17 @@ describe('flowscale types', { timeout: E2E_TIMEOUT }, () => {
   it('generates types that make the SDK reject wrong input names and types at compile time', async () => {
     const dir = join(server.work, 'typed-app');
     mkdirSync(dir, { recursive: true });
+    // A workflow whose input has a manifest alias: the server takes either name.
+    writeFileSync(join(server.work, 'greeter.json'), JSON.stringify(GREETER_GRAPH));
+    writeFileSync(
+      join(server.work, 'greeter.manifest.json'),
+      JSON.stringify({ inputs: { default_value_1: { alias: 'greeting' } } }),
+    );
+    const deployed = await runCli(['deploy', 'greeter.json', '--manifest', 'greeter.manifest.json'], {
+      cwd: server.work,
+      env: server.env,
+    });
+    expect(deployed.code, deployed.stderr).toBe(0);
     const gen = await runCli(['types', '--out', 'typed-app/flowscale-workflows.gen.ts', '--json'], {
       cwd: server.work,
       env: server.env,
@@ -79,7 +95,14 @@ describe('flowscale types', { timeout: E2E_TIMEOUT }, () => {
           // The temp dir is outside the repo, so point the bare specifier at the SDK source.
           paths: { flowscale: [SDK_SOURCE] },
         },
-        files: ['flowscale-workflows.gen.ts', 'correct.ts', 'misspelled.ts', 'wrong-type.ts', 'missing.ts'],
+        files: [
+          'flowscale-workflows.gen.ts',
+          'correct.ts',
+          'misspelled.ts',
+          'wrong-type.ts',
+          'missing.ts',
+          'aliases.ts',
+        ],
       }),
     );
     const header =
@@ -92,6 +115,9 @@ describe('flowscale types', { timeout: E2E_TIMEOUT }, () => {
   await api.executeWorkflow('invert-image', { image_1: photo });
   await api.executeWorkflow('blur-image', { image_1: 'https://example.com/a.png', value_2: 5 });
   await api.executeWorkflow('${solidId}', { default_value_1: 64 });
+  await api.executeWorkflow('greeter', { greeting: 'by alias' });
+  await api.executeWorkflow('greeter', { default_value_1: 'by name' });
+  await api.executeWorkflow('greeter', {});
   const loose: string = 'anything';
   await api.executeWorkflow(loose, { whatever: 1 });
 }\n`,
@@ -109,6 +135,11 @@ describe('flowscale types', { timeout: E2E_TIMEOUT }, () => {
       `${header}export const p = api.executeWorkflow('invert-image', {});\n`,
     );
 
+    writeFileSync(
+      join(dir, 'aliases.ts'),
+      `${header}export const both = api.executeWorkflow('greeter', { greeting: 'a', default_value_1: 'b' });\nexport const wrong = api.executeWorkflow('greeter', { greeting: 5 });\n`,
+    );
+
     const { code, byFile } = await typecheck(dir);
     expect(code).not.toBe(0);
     expect(byFile.get('correct.ts')).toBeUndefined();
@@ -123,6 +154,14 @@ describe('flowscale types', { timeout: E2E_TIMEOUT }, () => {
     expect(wrongType).toHaveLength(2);
     expect(wrongType[0]).toMatch(/^TS2322: Type 'string' is not assignable to type 'number'/);
     expect(wrongType[1]).toMatch(/^TS2322: Type 'boolean' is not assignable to type 'number'/);
+
+    // Either name of an aliased input, never both, and the alias keeps the input's type.
+    const aliases = byFile.get('aliases.ts') ?? [];
+    expect(aliases).toHaveLength(2);
+    expect(aliases[0]).toMatch(
+      /^TS2345: Argument of type '\{ greeting: string; default_value_1: string; \}' is not assignable/,
+    );
+    expect(aliases[1]).toMatch(/^TS2322: Type 'number' is not assignable to type 'string'/);
 
     const missing = byFile.get('missing.ts') ?? [];
     expect(missing).toHaveLength(1);
