@@ -1,22 +1,9 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { RunEventMessage } from '../src/index';
 import { sseMessages } from '../src/runs/events';
-import { clientFor } from './support/client';
-import {
-  type ContractServer,
-  type ContractServerOptions,
-  startContractServer,
-} from './support/contract-server';
+import { clientFor, contractServerPerTest } from './support/client';
 
-let server: ContractServer | undefined;
-async function serve(options: ContractServerOptions = {}) {
-  server = await startContractServer(options);
-  return server;
-}
-afterEach(async () => {
-  await server?.close();
-  server = undefined;
-});
+const serve = contractServerPerTest();
 
 /** A byte stream that delivers `chunks` one read at a time. */
 function streamOf(chunks: Uint8Array[]): ReadableStream<Uint8Array> {

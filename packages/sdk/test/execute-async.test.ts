@@ -1,21 +1,9 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { type AsyncUpdate, FlowScaleError, RunFailedError, TimeoutError } from '../src/index';
-import { captureConsole, clientFor, recordDelays } from './support/client';
-import {
-  type ContractServer,
-  type ContractServerOptions,
-  startContractServer,
-} from './support/contract-server';
+import { captureConsole, clientFor, contractServerPerTest, recordDelays } from './support/client';
+import type { ContractServer } from './support/contract-server';
 
-let server: ContractServer | undefined;
-async function serve(options: ContractServerOptions = {}) {
-  server = await startContractServer(options);
-  return server;
-}
-afterEach(async () => {
-  await server?.close();
-  server = undefined;
-});
+const serve = contractServerPerTest();
 
 const polls = (s: ContractServer) =>
   s.requests.filter((r) => /^\/api\/v1\/runs\/[^/]+$/.test(r.path) && r.path !== '/api/v1/runs/output')

@@ -1,8 +1,8 @@
-import { vi } from 'vitest';
+import { afterEach, vi } from 'vitest';
 import { FlowscaleAdminAPI } from '../../src/admin/index';
 import { timing } from '../../src/core/timing';
 import type { FlowscaleConfig } from '../../src/index';
-import type { ContractServer } from './contract-server';
+import { type ContractServer, type ContractServerOptions, startContractServer } from './contract-server';
 
 /**
  * A client for the contract server, quiet and with fast retries unless a test says otherwise. The admin
@@ -45,5 +45,21 @@ export function captureConsole() {
     restore: () => {
       for (const spy of spies) spy.mockRestore();
     },
+  };
+}
+
+/**
+ * Returns `serve(options)`, which starts a contract server for the current test; each one is closed after
+ * its test. Call it once at the top level of a test file.
+ */
+export function contractServerPerTest() {
+  let server: ContractServer | undefined;
+  afterEach(async () => {
+    await server?.close();
+    server = undefined;
+  });
+  return async (options: ContractServerOptions = {}) => {
+    server = await startContractServer(options);
+    return server;
   };
 }

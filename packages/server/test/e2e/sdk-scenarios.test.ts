@@ -139,6 +139,28 @@ function partTextOf(relay: Relay, field: string): string {
   return match?.[1] ?? '';
 }
 
+/**
+ * Runs invert-image on `image` through a fresh relay and checks the output is `source` inverted (any byte
+ * lost, added or reordered changes a pixel or fails the decode). Returns what the relay saw of the
+ * image_1 part: its headers and, for a text part, its value.
+ */
+async function invertThroughRelay(
+  image: InputValue,
+  source: Picture,
+): Promise<{ head: string; text: string }> {
+  return withRelay(async (relay) => {
+    const result = await clientOf(relay.url).executeWorkflowAsync(
+      'invert-image',
+      { image_1: image },
+      undefined,
+      100,
+      30_000,
+    );
+    await expectInverted(result, source);
+    return { head: partHeadOf(relay, 'image_1'), text: partTextOf(relay, 'image_1') };
+  });
+}
+
 /** A web stream that hands the bytes over in small pieces, as a network or file stream would. */
 function webStreamOf(bytes: Buffer, pieceSize: number): ReadableStream<Uint8Array> {
   let offset = 0;
@@ -219,19 +241,8 @@ describe('multipart: every input kind reaches the real server byte for byte', ()
       const source = await picture(index + 1);
       const file = path.join(files, `upload-${index}.png`);
       fs.writeFileSync(file, source.png);
-      await withRelay(async (relay) => {
-        const result = await clientOf(relay.url).executeWorkflowAsync(
-          'invert-image',
-          { image_1: await kind.make(source.png, file) },
-          undefined,
-          100,
-          30_000,
-        );
-        // The engine inverted exactly the bytes we made: any byte lost, added or reordered changes a pixel
-        // or fails the decode.
-        await expectInverted(result, source);
-        expect(partHeadOf(relay, 'image_1')).toBe(kind.head(file));
-      });
+      const sent = await invertThroughRelay(await kind.make(source.png, file), source);
+      expect(sent.head).toBe(kind.head(file));
     },
   );
 
@@ -265,18 +276,8 @@ describe('multipart: every input kind reaches the real server byte for byte', ()
     hosted = source.png;
     const url = `${origin.url}/photo.png`;
     const agentsBefore = originAgents.length;
-    await withRelay(async (relay) => {
-      const result = await clientOf(relay.url).executeWorkflowAsync(
-        'invert-image',
-        { image_1: url },
-        undefined,
-        100,
-        30_000,
-      );
-      await expectInverted(result, source);
-      expect(partHeadOf(relay, 'image_1')).toBe('Content-Disposition: form-data; name="image_1"');
-      expect(partTextOf(relay, 'image_1')).toBe(url);
-    });
+    const sent = await invertThroughRelay(url, source);
+    expect(sent).toEqual({ head: 'Content-Disposition: form-data; name="image_1"', text: url });
     // One fetch, by the server (its User-Agent), none by the SDK.
     expect(originAgents.slice(agentsBefore)).toEqual(['flowscale-server']);
   });
@@ -284,18 +285,8 @@ describe('multipart: every input kind reaches the real server byte for byte', ()
   it('a data: URL string goes as text and the server decodes it', async () => {
     const source = await picture(21);
     const dataUrl = `data:image/png;base64,${source.png.toString('base64')}`;
-    await withRelay(async (relay) => {
-      const result = await clientOf(relay.url).executeWorkflowAsync(
-        'invert-image',
-        { image_1: dataUrl },
-        undefined,
-        100,
-        30_000,
-      );
-      await expectInverted(result, source);
-      expect(partHeadOf(relay, 'image_1')).toBe('Content-Disposition: form-data; name="image_1"');
-      expect(partTextOf(relay, 'image_1')).toBe(dataUrl);
-    });
+    const sent = await invertThroughRelay(dataUrl, source);
+    expect(sent).toEqual({ head: 'Content-Disposition: form-data; name="image_1"', text: dataUrl });
   });
 });
 
