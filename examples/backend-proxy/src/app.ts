@@ -21,12 +21,16 @@ export interface BackendOptions {
 const ISSUER = 'flowscale-example-backend';
 const AUDIENCE = 'flowscale-example-page';
 
-/** Browsers may run these and nothing else (the admin API and other teams' run lists stay closed). */
+/**
+ * Browsers may run these and nothing else (the admin API stays closed). Each signed-in user lists, reads,
+ * follows and cancels only the runs they created (`ownRuns` below).
+ */
 const OPERATIONS: Operation[] = [
   'health',
   'workflows',
   'run',
   'getRun',
+  'getRuns',
   'cancel',
   'output',
   'download',
@@ -52,6 +56,7 @@ export function createBackend(options: BackendOptions): express.Express {
           operations: OPERATIONS,
         },
         rateLimit: { limit: 300, windowMs: 60_000 },
+        ownRuns: true,
         maxBodyBytes: 10 * 1024 * 1024,
         onError: (error) => console.error('flowscale proxy:', (error as Error).message),
       }),

@@ -1,11 +1,18 @@
 import { FlowScaleProvider } from '@flowscale/react';
-import { useMemo, useState } from 'react';
+import { useCallback, useMemo, useState } from 'react';
 import { Runner } from './Runner';
 import { SignIn } from './SignIn';
 import { savedToken, signOut } from './session';
 
 export function App() {
   const [token, setToken] = useState(savedToken);
+  const [notice, setNotice] = useState<string | null>(null);
+  // A refused session (HTTP 401) drops the token and shows sign-in again, with the reason.
+  const onUnauthorized = useCallback((message: string) => {
+    signOut();
+    setToken(null);
+    setNotice(message);
+  }, []);
   // proxyMode: the SDK sends no API key, only our session token, to our own backend.
   const config = useMemo(
     () =>
@@ -39,10 +46,16 @@ export function App() {
       </header>
       {config ? (
         <FlowScaleProvider config={config}>
-          <Runner />
+          <Runner onUnauthorized={onUnauthorized} />
         </FlowScaleProvider>
       ) : (
-        <SignIn onSignedIn={setToken} />
+        <SignIn
+          notice={notice}
+          onSignedIn={(t) => {
+            setNotice(null);
+            setToken(t);
+          }}
+        />
       )}
     </main>
   );

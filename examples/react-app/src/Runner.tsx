@@ -1,11 +1,22 @@
-import { useExecuteWorkflow, useRun, useWorkflows } from '@flowscale/react';
-import type { WorkflowSummary } from 'flowscale';
+import { useExecuteWorkflow, useFlowScaleClient, useRun, useWorkflows } from '@flowscale/react';
+import type { WorkflowField, WorkflowSummary } from 'flowscale';
 import { type FormEvent, useEffect, useMemo, useState } from 'react';
 import { RunView } from './RunView';
 import { putRunIdInUrl, runIdFromUrl } from './session';
 
-type Field = { name: string; type: string };
+type Field = { name: string; type: string; alias?: string; default?: unknown; description?: string };
 
+/** The form's fields from the workflow's input_schema: the label is the alias, when the manifest gives one. */
+const fromSchema = (schema: WorkflowField[]): Field[] =>
+  schema.map((f) => ({
+    name: f.alias ?? f.name,
+    type: f.type,
+    alias: f.alias,
+    default: f.default,
+    description: f.description ?? undefined,
+  }));
+
+/** The summary's bare `{ name: type }` map, until the full schema arrives. */
 function fieldsOf(workflow: WorkflowSummary | undefined): Field[] {
   if (!workflow) return [];
   try {
@@ -18,7 +29,13 @@ function fieldsOf(workflow: WorkflowSummary | undefined): Field[] {
   }
 }
 
-export function Runner() {
+const expired = 'Your session has expired or was refused; please sign in again.';
+
+/** The session was refused (HTTP 401): the page goes back to sign-in, saying why. */
+const isUnauthorized = (error: unknown): boolean => (error as { status?: number } | null)?.status === 401;
+
+export function Runner({ onUnauthorized }: { onUnauthorized: (message: string) => void }) {
+  const client = useFlowScaleClient();
   const { workflows, loading, error } = useWorkflows();
   const [selected, setSelected] = useState('');
   const [preview, setPreview] = useState<string | null>(null);
@@ -29,7 +46,36 @@ export function Runner() {
   const run = execution.status === 'idle' ? resumed : execution;
 
   const workflow = workflows?.find((w) => w.id === selected || w.name === selected) ?? workflows?.[0];
-  const fields = useMemo(() => fieldsOf(workflow), [workflow]);
+  // The inputs show once the workflow's input_schema is here, defaults filled in (or, if it cannot be read,
+  // the summary's bare fields). Shown earlier, a default arriving late landed in a field being typed in:
+  // "3" typed as the default 2 arrived became 32.
+  const [schema, setSchema] = useState<{ id: string; fields: Field[] | null } | null>(null);
+  const schemaReady = !!workflow && schema?.id === workflow.id;
+  const fields = useMemo(
+    () => (schemaReady ? (schema?.fields ?? fieldsOf(workflow)) : []),
+    [schemaReady, schema, workflow],
+  );
+
+  useEffect(() => {
+    if (!workflow) return;
+    let live = true;
+    client.getWorkflow(workflow.id).then(
+      ({ data }) => live && setSchema({ id: workflow.id, fields: fromSchema(data.input_schema ?? []) }),
+      (err: unknown) => {
+        if (!live) return;
+        if (isUnauthorized(err)) onUnauthorized(expired);
+        else setSchema({ id: workflow.id, fields: null });
+      },
+    );
+    return () => {
+      live = false;
+    };
+  }, [client, workflow, onUnauthorized]);
+
+  const refused = [error, execution.error, resumed.error].some(isUnauthorized);
+  useEffect(() => {
+    if (refused) onUnauthorized(expired);
+  }, [refused, onUnauthorized]);
 
   useEffect(() => {
     if (execution.runId) putRunIdInUrl(execution.runId);
@@ -77,10 +123,12 @@ export function Runner() {
           </select>
         </label>
         {workflow?.description && <p className="hint">{workflow.description}</p>}
+        {!schemaReady && <p className="hint">Loading inputs…</p>}
         {fields.map((field) =>
           field.type === 'image' ? (
-            <label key={field.name}>
+            <label key={field.name} title={field.description}>
               {field.name} <span className="type">image</span>
+              {field.description && <span className="hint">{field.description}</span>}
               <input
                 type="file"
                 name={field.name}
@@ -92,20 +140,26 @@ export function Runner() {
               />
             </label>
           ) : (
-            <label key={field.name}>
+            <label key={field.name} title={field.description}>
               {field.name} <span className="type">{field.type}</span>
+              {field.description && <span className="hint">{field.description}</span>}
               <input
                 name={field.name}
                 type={field.type === 'integer' || field.type === 'number' ? 'number' : 'text'}
                 step={field.type === 'number' ? 'any' : undefined}
+                placeholder={field.default === undefined ? undefined : String(field.default)}
+                defaultValue={field.default === undefined ? undefined : String(field.default)}
               />
             </label>
           ),
         )}
         {preview && <img className="preview" src={preview} alt="Selected input" />}
-        <button type="submit" disabled={execution.isRunning}>
+        <button type="submit" disabled={execution.isRunning || !schemaReady}>
           {execution.isRunning ? 'Running…' : 'Run'}
         </button>
+        {execution.status === 'submitting' && execution.upload?.total ? (
+          <progress aria-label="Upload" max={execution.upload.total} value={execution.upload.loaded} />
+        ) : null}
       </form>
       <RunView run={run} />
     </div>

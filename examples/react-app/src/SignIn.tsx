@@ -1,7 +1,14 @@
 import { type FormEvent, useState } from 'react';
 import { signIn } from './session';
 
-export function SignIn({ onSignedIn }: { onSignedIn: (token: string) => void }) {
+export function SignIn({
+  onSignedIn,
+  notice,
+}: {
+  onSignedIn: (token: string) => void;
+  /** Why the page is back here (a refused session), shown above the form. */
+  notice?: string | null;
+}) {
   const [error, setError] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
 
@@ -22,6 +29,7 @@ export function SignIn({ onSignedIn }: { onSignedIn: (token: string) => void }) 
   return (
     <form className="card" onSubmit={submit} aria-label="Sign in">
       <h2>Sign in</h2>
+      {notice && <p role="status">{notice}</p>}
       <p className="hint">Demo account: demo / demo</p>
       <label>
         Username

@@ -239,11 +239,75 @@ describe('the example page, in Chromium, through the backend proxy', () => {
     const runUrl = page.url();
     expect(new URL(runUrl).hash).toMatch(/^#run=/);
 
+    // This wait once timed out in CI without a clue; a failure now says what the page and server saw.
+    const trail: string[] = [];
+    const at = (url: string) => url.replace(backendUrl, '');
+    page.on('response', (r) => {
+      if (r.url().includes('/api/v1/')) trail.push(`${r.status()} ${at(r.url())}`);
+    });
+    page.on('requestfailed', (r) => trail.push(`${r.failure()?.errorText} ${at(r.url())}`));
     await page.reload();
     // Straight back to the same run, replayed, and then followed live until it ends.
     await page.locator('[data-testid="run"]').waitFor();
     expect(page.url()).toBe(runUrl);
-    await page.locator('[data-testid="run"][data-status="completed"]').waitFor({ timeout: 20_000 });
+    await page
+      .locator('[data-testid="run"][data-status="completed"]')
+      .waitFor({ timeout: 20_000 })
+      .catch(async (error: Error) => {
+        const runId = new URL(runUrl).hash.replace(/^#run=/, '');
+        const record = await fetch(`${server.url}/api/v1/runs/${runId}`, { headers: { 'X-API-KEY': apiKey } })
+          .then((r) => r.json() as Promise<{ data?: { status?: string; inputs?: unknown } }>)
+          .catch(() => undefined);
+        const panel = await page.getByTestId('run').textContent();
+        throw new Error(
+          `${error.message}\nserver says: ${record?.data?.status}, inputs ${JSON.stringify(record?.data?.inputs)}; panel: ${panel}\npage requests: ${trail.join(' | ')}`,
+        );
+      });
     await expect(page.getByTestId('output-text').textContent()).resolves.toMatch(/from FlowScale|\S/);
+  }, 60_000);
+
+  it('returns to sign-in with a message when the session is refused (HTTP 401)', async () => {
+    const page = await browser.newPage();
+    onTestFinished(() => page.close());
+    await signIn(page);
+    // A session the backend no longer accepts (as after its expiry): the next call is answered 401.
+    await page.evaluate(() => sessionStorage.setItem('flowscale-example-token', 'expired.or.forged'));
+    await page.reload();
+    await page.getByRole('button', { name: 'Sign in' }).waitFor({ timeout: 20_000 });
+    await expect(page.getByRole('status').textContent()).resolves.toContain('sign in again');
+    // And signing in again works.
+    await page.getByLabel('Password').fill('demo');
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.locator('select[name="workflow"]').waitFor();
+  }, 60_000);
+
+  it('labels inputs from input_schema: the default is filled in', async () => {
+    const page = await browser.newPage();
+    onTestFinished(() => page.close());
+    await signIn(page);
+    // The schema's default of blur-image's value_2: the summary alone does not say it.
+    const res = await fetch(`${server.url}/api/v1/comfy/workflows/blur-image`, {
+      headers: { 'X-API-KEY': apiKey },
+    });
+    const field = (
+      (await res.json()) as { data: { input_schema: { name: string; default?: unknown }[] } }
+    ).data.input_schema.find((f) => f.name === 'value_2')!;
+    expect(field.default).toBeDefined();
+    // The schema comes late; until then there is no field to type in. A field shown before its default
+    // arrived took what was typed and the late default both ("3" became "32": the resume test's 3 s run
+    // took 32 s, past its 20 s wait, in CI).
+    await page.route('**/api/v1/comfy/workflows/*', async (route) => {
+      await new Promise((resolve) => setTimeout(resolve, 1500));
+      await route.continue();
+    });
+    await page.locator('select[name="workflow"]').selectOption({ label: 'blur-image' });
+    const input = page.locator('input[name="value_2"]');
+    await input.waitFor();
+    expect(await input.inputValue()).toBe(String(field.default));
+    // slow-delay's summary names value_4 too: it is still not shown before its default, 2.
+    await page.locator('select[name="workflow"]').selectOption({ label: 'slow-delay' });
+    const seconds = page.locator('input[name="value_4"]');
+    await seconds.waitFor();
+    expect(await seconds.inputValue()).toBe('2');
   }, 60_000);
 });

@@ -10,13 +10,15 @@ for (const stream of [process.stdout, process.stderr]) {
   });
 }
 
-const code = await runCli(process.argv.slice(2), {
+// A promise chain, not top-level await: the package also builds to CommonJS, where await cannot be top-level.
+void runCli(process.argv.slice(2), {
   stdout: process.stdout,
   stderr: process.stderr,
   stdin: process.stdin,
   env: process.env,
   cwd: process.cwd(),
   onInterrupt: processInterrupts,
+}).then((code) => {
+  // Set rather than exit(): lets pending stdout writes flush when piped.
+  process.exitCode = code;
 });
-// Set rather than exit(): lets pending stdout writes flush when piped.
-process.exitCode = code;

@@ -2,6 +2,7 @@ import { mkdir } from 'node:fs/promises';
 import { basename, extname, join, resolve } from 'node:path';
 import { FlowScaleError } from 'flowscale';
 import { downloadOutput, downloadOutputToFile } from 'flowscale/node';
+import mime from 'mime';
 import type { CommandContext } from './context';
 import { CliError, ExitCode } from './exit-codes';
 
@@ -23,19 +24,6 @@ export function safeFileName(name: string, isText: boolean): string {
   return file;
 }
 
-const EXT_BY_TYPE: Record<string, string> = {
-  'image/png': '.png',
-  'image/jpeg': '.jpg',
-  'image/webp': '.webp',
-  'image/gif': '.gif',
-  'video/mp4': '.mp4',
-  'video/webm': '.webm',
-  'audio/wav': '.wav',
-  'audio/mpeg': '.mp3',
-  'audio/flac': '.flac',
-  'text/plain': '.txt',
-};
-
 /** A name asked for without its extension still lands on disk with one, so it opens in the right app. */
 function extensionFor(url: string, contentType: string | null): string {
   try {
@@ -44,7 +32,8 @@ function extensionFor(url: string, contentType: string | null): string {
   } catch {
     // not a parseable URL; fall through to the content type
   }
-  return EXT_BY_TYPE[(contentType ?? '').split(';')[0]!.trim()] ?? '';
+  const extension = mime.getExtension((contentType ?? '').split(';')[0]!.trim());
+  return extension ? `.${extension}` : '';
 }
 
 /** Fetches one output by name through the SDK (lookup and download) and writes it into `dir`. */

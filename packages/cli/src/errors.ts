@@ -1,76 +1,37 @@
 import { CommanderError } from 'commander';
-import { describeSource, type ResolvedConfig } from './config';
+import { FlowScaleError, NetworkError, TimeoutError } from 'flowscale';
+import { describeSource, keyFix, NO_KEY_MESSAGE, type ResolvedConfig } from './config';
 import { CliError, ExitCode } from './exit-codes';
 
-const CONNECTION_CODES = new Set([
-  'ECONNREFUSED',
-  'ECONNRESET',
-  'ENOTFOUND',
-  'EAI_AGAIN',
-  'EHOSTUNREACH',
-  'ENETUNREACH',
-  'UND_ERR_CONNECT_TIMEOUT',
-  'UND_ERR_SOCKET',
-]);
-
-interface ErrorLike {
-  name?: string;
-  message?: string;
-  status?: number;
-  statusCode?: number;
-  code?: string | number;
-  cause?: unknown;
-  details?: unknown;
-}
-
-const asErrorLike = (err: unknown): ErrorLike => (typeof err === 'object' && err !== null ? err : {});
-
-/** Follows `cause` chains (fetch wraps socket errors twice) looking for a transport error code. */
-function isConnectionError(err: unknown): boolean {
-  for (let e: unknown = err, depth = 0; e && depth < 5; depth++) {
-    const x = asErrorLike(e);
-    if (typeof x.code === 'string' && CONNECTION_CODES.has(x.code)) return true;
-    if (x.name === 'NetworkError' || x.name === 'APIConnectionError' || x.name === 'ConnectionError')
-      return true;
-    if (x.message === 'fetch failed') return true;
-    e = x.cause;
-  }
-  return false;
-}
-
-function isTimeout(err: unknown): boolean {
-  const x = asErrorLike(err);
-  return (
-    x.name === 'TimeoutError' ||
-    x.code === 'ETIMEDOUT' ||
-    x.status === 408 ||
-    /timed out/i.test(x.message ?? '')
-  );
-}
-
+/** The HTTP status of an SDK error that came from a response. */
 export function httpStatus(err: unknown): number | undefined {
-  const x = asErrorLike(err);
-  const s = x.status ?? x.statusCode;
-  return typeof s === 'number' ? s : undefined;
+  return err instanceof FlowScaleError ? err.status : undefined;
 }
 
 /** One line, whatever the error carried: API messages sometimes include newlines or stack-ish detail. */
 const oneLine = (s: string): string => s.split('\n')[0]!.trim();
 
-/** Strips SDK prefixes like "HTTP Error 404 Not Found - " so the user sees the server's own words. */
+/**
+ * The server's own words. The SDK words an HTTP error "HTTP Error <status> <status text> - <server's
+ * message>"; a status text never contains " - ", so the first one ends the prefix.
+ */
 function serverMessage(err: unknown): string {
-  const x = asErrorLike(err);
-  const msg = oneLine(x.message ?? String(err));
-  return msg.replace(/^HTTP Error \d+[^-]*-\s*/, '');
+  const message = oneLine(err instanceof Error ? err.message : String(err));
+  const dash = httpStatus(err) === undefined ? -1 : message.indexOf(' - ');
+  return dash < 0 ? message : message.slice(dash + 3);
 }
 
-function detailsSuffix(err: unknown): string {
-  const details = asErrorLike(err).details;
+/** The details the message does not already say (servers often put them in both). */
+function detailsSuffix(err: unknown, message: string): string {
+  const details = err instanceof FlowScaleError ? err.details : undefined;
   if (!Array.isArray(details) || details.length === 0) return '';
   const parts = details
-    .map((d) => asErrorLike(d) as { field?: string; message?: string })
+    .map(
+      (d: unknown) => (typeof d === 'object' && d !== null ? d : {}) as { field?: string; message?: string },
+    )
     .filter((d) => d.message)
-    .map((d) => (d.field ? `${d.field}: ${d.message}` : d.message!));
+    .map((d) => (d.field ? `${d.field}: ${d.message}` : d.message!))
+    .filter((text) => !message.includes(text));
   return parts.length ? ` (${parts.join('; ')})` : '';
 }
 
@@ -85,22 +46,22 @@ export function toCliError(err: unknown, config?: ResolvedConfig): CliError {
   }
   const status = httpStatus(err);
   if (status === 401 || status === 403) {
-    if (!config?.apiKey) {
+    if (!config?.apiKey) return new CliError(NO_KEY_MESSAGE, ExitCode.auth);
+    const from = describeSource(config.sources.apiKey, 'FLOWSCALE_API_KEY', '--api-key', config.profile);
+    if (status === 403)
       return new CliError(
-        'no API key: set FLOWSCALE_API_KEY (or pass --api-key, or put FLOWSCALE_API_KEY in ./.env)',
+        `the server at ${config.apiUrl} does not allow this for the API key from ${from} (HTTP 403): an admin key is needed`,
         ExitCode.auth,
       );
-    }
-    const from = describeSource(config.sources.apiKey, 'FLOWSCALE_API_KEY', '--api-key');
-    const what = status === 403 ? 'does not allow this (an admin key is needed)' : 'rejected the API key';
     return new CliError(
-      `the server at ${config.apiUrl} ${what} from ${from} (HTTP ${status}): check FLOWSCALE_API_KEY`,
+      `the server at ${config.apiUrl} rejected the API key from ${from} (HTTP 401): ${keyFix(config)}`,
       ExitCode.auth,
     );
   }
   if (status === 404) return new CliError(serverMessage(err), ExitCode.notFound);
   if (status === 400 || status === 413 || status === 422) {
-    return new CliError(serverMessage(err) + detailsSuffix(err), ExitCode.usage);
+    const message = serverMessage(err);
+    return new CliError(message + detailsSuffix(err, message), ExitCode.usage);
   }
   if (status === 429) {
     return new CliError(
@@ -108,16 +69,19 @@ export function toCliError(err: unknown, config?: ResolvedConfig): CliError {
       ExitCode.generic,
     );
   }
-  if (isConnectionError(err)) {
+  // A request that got no HTTP response (refused, reset, DNS). An event stream that closed early is a
+  // NetworkError too (code stream_closed), but the server was reached: its message says what happened.
+  if (err instanceof NetworkError && err.code === 'network_error') {
     const url = config?.apiUrl ?? 'the server';
     const from = config
-      ? ` (from ${describeSource(config.sources.apiUrl, 'FLOWSCALE_API_URL', '--api-url')})`
+      ? ` (from ${describeSource(config.sources.apiUrl, 'FLOWSCALE_API_URL', '--api-url', config.profile)})`
       : '';
     return new CliError(
       `cannot reach the FlowScale server at ${url}${from}: start one with "flowscale serve", or set FLOWSCALE_API_URL / --api-url`,
       ExitCode.unreachable,
     );
   }
-  if (isTimeout(err)) return new CliError(serverMessage(err), ExitCode.timeout);
+  if (err instanceof TimeoutError || status === 408)
+    return new CliError(serverMessage(err), ExitCode.timeout);
   return new CliError(serverMessage(err) || 'unexpected error', ExitCode.generic);
 }

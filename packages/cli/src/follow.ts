@@ -2,7 +2,7 @@ import { relative } from 'node:path';
 import type { CommandContext } from './context';
 import { type SavedOutput, saveOutput } from './download';
 import { CliError, ExitCode } from './exit-codes';
-import { formatBytes } from './output';
+import { formatBytes, formatDuration } from './output';
 import { createProgressView, failureMessage } from './progress';
 import { type WatchOutcome, watchRun } from './watch';
 
@@ -28,7 +28,7 @@ function outcomeFailure(
       return {
         json: { status: outcome.lastStatus },
         error: new CliError(
-          `run ${runId} did not finish within ${timeout}s (still ${outcome.lastStatus}); follow it with "flowscale runs show ${runId}"`,
+          `run ${runId} did not finish within ${timeout}s (still ${outcome.lastStatus}); follow it with "flowscale runs watch ${runId}"`,
           ExitCode.timeout,
         ),
       };
@@ -43,16 +43,13 @@ function outcomeFailure(
         ),
       };
     case 'finished':
-      if (outcome.event.type === 'run.failed') {
+      if (outcome.status === 'failed') {
         return {
-          json: { status: 'failed', error: outcome.event.error ?? null },
-          error: new CliError(
-            `run ${runId} failed: ${failureMessage(outcome.event.error)}`,
-            ExitCode.runFailed,
-          ),
+          json: { status: 'failed', error: outcome.error },
+          error: new CliError(`run ${runId} failed: ${failureMessage(outcome.error)}`, ExitCode.runFailed),
         };
       }
-      if (outcome.event.type === 'run.cancelled') {
+      if (outcome.status === 'cancelled') {
         return {
           json: { status: 'cancelled' },
           error: new CliError(`run ${runId} was cancelled`, ExitCode.runFailed),
@@ -83,7 +80,7 @@ export async function followRun(ctx: CommandContext, opts: FollowOptions): Promi
   } finally {
     progress.stop();
   }
-  const seconds = ((Date.now() - started) / 1000).toFixed(1);
+  const took = formatDuration(Date.now() - started);
 
   const failure = outcomeFailure(outcome, runId, opts.timeout);
   if (failure) {
@@ -96,7 +93,7 @@ export async function followRun(ctx: CommandContext, opts: FollowOptions): Promi
   const saved: SavedOutput[] = [];
   for (const o of run.outputs ?? []) saved.push(await saveOutput(ctx, o.filename, opts.out));
   out.result({ run_id: runId, workflow_id: workflowId, status: 'completed', outputs: saved }, () => {
-    out.info(`${out.errColor.green('✓')} completed in ${seconds}s`);
+    out.info(`${out.errColor.green('✓')} completed in ${took}`);
     for (const s of saved) {
       out.line(`${relative(ctx.io.cwd, s.path) || s.path}  ${out.color.dim(formatBytes(s.size))}`);
     }

@@ -1,5 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { basename, resolve } from 'node:path';
+import mime from 'mime';
 import { usageError } from './exit-codes';
 import { FILE_TYPES, type SchemaField } from './schema';
 import { didYouMean } from './suggest';
@@ -21,28 +22,8 @@ export function parseInputFlags(flags: readonly string[]): InputFlag[] {
   });
 }
 
-const MIME: Record<string, string> = {
-  png: 'image/png',
-  jpg: 'image/jpeg',
-  jpeg: 'image/jpeg',
-  webp: 'image/webp',
-  gif: 'image/gif',
-  bmp: 'image/bmp',
-  tif: 'image/tiff',
-  tiff: 'image/tiff',
-  mp4: 'video/mp4',
-  webm: 'video/webm',
-  mov: 'video/quicktime',
-  wav: 'audio/wav',
-  mp3: 'audio/mpeg',
-  flac: 'audio/flac',
-  ogg: 'audio/ogg',
-  txt: 'text/plain',
-  json: 'application/json',
-};
-
-export const mimeFor = (filename: string): string =>
-  MIME[filename.slice(filename.lastIndexOf('.') + 1).toLowerCase()] ?? 'application/octet-stream';
+/** The media type of a file by its extension (the `mime` library's lists). */
+export const mimeFor = (filename: string): string => mime.getType(filename) ?? 'application/octet-stream';
 
 /**
  * Coerces one textual value to the schema type. Returns an error message instead of throwing so the
@@ -114,12 +95,14 @@ export async function buildInputs(
   opts: BuildInputsOptions,
 ): Promise<Record<string, InputValue>> {
   const read = opts.readFile ?? ((p: string) => readFile(p));
-  // Aliases are accepted too, but the canonical name is what gets sent, so a value can't be given twice.
+  // Aliases are accepted too and sent as typed, so the server's messages name what the user wrote; a value
+  // still cannot be given twice under both names.
   const byName = new Map<string, SchemaField>();
   for (const f of schema) if (f.alias) byName.set(f.alias, f);
   for (const f of schema) byName.set(f.name, f);
   const names = [...byName.keys()];
   const out: Record<string, InputValue> = {};
+  const given = new Set<string>();
   let stdinUsed = false;
 
   for (const { key, raw } of flags) {
@@ -129,7 +112,8 @@ export async function buildInputs(
       const known = list.length ? `; its inputs are: ${list.join(', ')}` : '; it takes no inputs';
       throw usageError(`workflow "${workflowName}" has no input "${key}"${didYouMean(key, names)}${known}`);
     }
-    if (field.name in out) throw usageError(`input "${field.name}" is given more than once`);
+    if (given.has(field.name)) throw usageError(`input "${key}" is given more than once`);
+    given.add(field.name);
     const isFile = FILE_TYPES.has(field.type);
     // `@@text` escapes a literal leading @.
     const fromFile = raw.startsWith('@') && !raw.startsWith('@@');
@@ -162,27 +146,27 @@ export async function buildInputs(
         file = { name: basename(path), type: mimeFor(path) };
       }
       if (isFile) {
-        out[field.name] = new File([new Uint8Array(bytes)], file.name, { type: file.type });
+        out[key] = new File([new Uint8Array(bytes)], file.name, { type: file.type });
         continue;
       }
       const coerced = coerceScalar(field, new TextDecoder().decode(bytes));
       if ('error' in coerced) throw usageError(`input "${key}" (${field.type}) ${coerced.error}`);
-      out[field.name] = coerced.value;
+      out[key] = coerced.value;
       continue;
     }
 
     if (isFile) {
       // A plain string for a file input is passed through: the server may accept a file name it already
       // has or a URL. Most people meant a local file, so say how if it looks like one.
-      out[field.name] = literal;
+      out[key] = literal;
       continue;
     }
     const coerced = coerceScalar(field, literal);
     if ('error' in coerced) throw usageError(`input "${key}" (${field.type}) ${coerced.error}`);
-    out[field.name] = coerced.value;
+    out[key] = coerced.value;
   }
 
-  const missing = schema.filter((f) => f.required && f.default === undefined && !(f.name in out));
+  const missing = schema.filter((f) => f.required && f.default === undefined && !given.has(f.name));
   if (missing.length > 0) {
     const hint = missing
       .map((f) => `-i ${f.name}=${FILE_TYPES.has(f.type) ? '@file' : `<${f.type}>`}`)

@@ -84,9 +84,28 @@ export class Output {
 const ANSI = /\x1b\[[0-9;]*m/g;
 export const visibleLength = (s: string): number => s.replace(ANSI, '').length;
 
+/*
+ * Dates, sizes and durations are shown one way everywhere, so output can be compared and grepped:
+ * times in UTC as `2026-12-07 03:40:02 UTC`, sizes in binary units (`1.5 MiB`), durations in seconds.
+ */
+
+export const formatTime = (iso: string | null | undefined): string => {
+  if (!iso) return '';
+  const date = new Date(iso);
+  return Number.isNaN(date.getTime()) ? iso : `${date.toISOString().replace('T', ' ').slice(0, 19)} UTC`;
+};
+
+const UNITS = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
+
 export const formatBytes = (n: number | undefined): string => {
   if (n === undefined || !Number.isFinite(n)) return '?';
-  if (n < 1024) return `${n} B`;
-  if (n < 1024 * 1024) return `${(n / 1024).toFixed(1)} KB`;
-  return `${(n / 1024 / 1024).toFixed(1)} MB`;
+  let unit = 0;
+  let value = n;
+  while (value >= 1024 && unit < UNITS.length - 1) {
+    value /= 1024;
+    unit++;
+  }
+  return unit === 0 ? `${n} B` : `${value.toFixed(1)} ${UNITS[unit]}`;
 };
+
+export const formatDuration = (ms: number): string => `${(ms / 1000).toFixed(1)}s`;

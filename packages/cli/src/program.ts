@@ -1,5 +1,7 @@
 import { Command, CommanderError } from 'commander';
+import { registerAuth } from './commands/auth';
 import { registerCancel } from './commands/cancel';
+import { registerConfig } from './commands/config';
 import { registerDeploy } from './commands/deploy';
 import { registerHealth } from './commands/health';
 import { registerKeys } from './commands/keys';
@@ -9,9 +11,10 @@ import { registerRun } from './commands/run';
 import { registerRuns } from './commands/runs';
 import { registerServe } from './commands/serve';
 import { registerTypes } from './commands/types';
+import { registerUsage } from './commands/usage';
+import { registerWebhooks } from './commands/webhooks';
 import { registerWorkflows } from './commands/workflows';
-import { type CommandContext, createContext, type GlobalOptions } from './context';
-import { toCliError } from './errors';
+import { type CommandContext, createContext, type GlobalOptions, loadSdk } from './context';
 import { ExitCode } from './exit-codes';
 import type { CliIO } from './io';
 import { Output } from './output';
@@ -32,9 +35,16 @@ export function createProgram(io: CliIO, opts: { jsonErrors?: boolean } = {}): C
     .version(VERSION, '-v, --version')
     .option('--api-url <url>', 'server URL (env FLOWSCALE_API_URL, default http://127.0.0.1:8787)')
     .option('--api-key <key>', 'API key (env FLOWSCALE_API_KEY)')
+    .option('--profile <name>', 'saved profile to use (env FLOWSCALE_PROFILE, default "default")')
     .option('--json', 'print machine-readable JSON')
     .showSuggestionAfterError(true)
-    .configureHelp({ showGlobalOptions: true })
+    .configureHelp({
+      showGlobalOptions: true,
+      // Only the program's own options are global: a parent command's options (runs --page) do not apply
+      // to its subcommands, and --version only to the program itself.
+      visibleGlobalOptions: (cmd) =>
+        cmd.parent ? rootOf(cmd).options.filter((o) => !o.hidden && o.long !== '--version') : [],
+    })
     .addHelpText(
       'afterAll',
       '\nExit codes: 0 ok, 1 error, 2 usage, 3 auth, 4 not found, 5 run failed, 6 timeout, 7 unreachable, 130 Ctrl-C.\n',
@@ -69,9 +79,61 @@ export function createProgram(io: CliIO, opts: { jsonErrors?: boolean } = {}): C
   registerOutput(program, context);
   registerDeploy(program, context);
   registerKeys(program, context);
+  registerWebhooks(program, context);
+  registerUsage(program, context);
   registerTypes(program, context);
   registerServe(program, context);
+  registerAuth(program, context);
+  registerConfig(program, context);
+  addExamples(program);
   return program;
+}
+
+const rootOf = (cmd: Command): Command => (cmd.parent ? rootOf(cmd.parent) : cmd);
+
+/** Examples of the commands that do not print their own, by command path. */
+const EXAMPLES: Record<string, string[]> = {
+  queue: ['flowscale queue', 'flowscale queue --json'],
+  workflows: ['flowscale workflows', 'flowscale workflows --json'],
+  'workflows show': ['flowscale workflows show text-echo'],
+  runs: ['flowscale runs', 'flowscale runs --group nightly --page 2'],
+  'runs show': ['flowscale runs show 3f9c…', 'flowscale runs show 3f9c… --json'],
+  'runs watch': ['flowscale runs watch 3f9c…', 'flowscale runs watch 3f9c… --out ./results --timeout 600'],
+  cancel: ['flowscale cancel 3f9c…'],
+  output: ['flowscale output filename_prefix_3_5WWF7GQUYF --out ./results'],
+  deploy: [
+    'flowscale deploy my_workflow_api.json',
+    'flowscale deploy flow_api.json --name upscale --manifest upscale.manifest.json',
+  ],
+  keys: ['flowscale keys list', 'flowscale keys create ci-bot --role user'],
+  'keys create': ['flowscale keys create ci-bot', 'flowscale keys create ops --role admin'],
+  'keys list': ['flowscale keys list', 'flowscale keys list --json'],
+  webhooks: ['flowscale webhooks list', 'flowscale webhooks create https://example.com/hooks'],
+  'webhooks list': ['flowscale webhooks list', 'flowscale webhooks list --json'],
+  'webhooks create': [
+    'flowscale webhooks create https://example.com/hooks',
+    'flowscale webhooks create https://example.com/hooks --events run.completed,run.failed',
+  ],
+  'webhooks delete': ['flowscale webhooks delete wh_123'],
+  'webhooks deliveries': [
+    'flowscale webhooks deliveries wh_123',
+    'flowscale webhooks deliveries wh_123 --json',
+  ],
+  'webhooks redeliver': ['flowscale webhooks redeliver wh_123 msg_2b3c…'],
+  'webhooks test': ['flowscale webhooks test wh_123'],
+  'webhooks rotate-secret': ['flowscale webhooks rotate-secret wh_123'],
+  types: ['flowscale types', 'flowscale types --out src/flowscale.d.ts'],
+  serve: ['flowscale serve', 'flowscale serve --port 8787 --data-dir ./data'],
+  config: ['flowscale config list', 'flowscale config set api-url http://127.0.0.1:8787'],
+};
+
+function addExamples(program: Command): void {
+  const walk = (cmd: Command, path: string) => {
+    const lines = EXAMPLES[path];
+    if (lines) cmd.addHelpText('after', `\nExamples:\n${lines.map((l) => `  $ ${l}`).join('\n')}\n`);
+    for (const sub of cmd.commands) walk(sub, path ? `${path} ${sub.name()}` : sub.name());
+  };
+  walk(program, '');
 }
 
 /**
@@ -84,10 +146,13 @@ export function action<A extends unknown[]>(
 ): (...args: unknown[]) => Promise<void> {
   return async (...args: unknown[]) => {
     const cmd = args[args.length - 1] as Command;
+    await loadSdk();
     const ctx = context(cmd);
     try {
       await fn(ctx, ...(args.slice(0, -1) as A));
     } catch (err) {
+      // Loaded only on failure: the error mapping needs the SDK's error classes.
+      const { toCliError } = await import('./errors');
       throw toCliError(err, ctx.config);
     }
   };
@@ -107,6 +172,7 @@ export async function runCli(argv: readonly string[], io: CliIO): Promise<number
       if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version') return ExitCode.ok;
       return ExitCode.usage;
     }
+    const { toCliError } = await import('./errors');
     const cliError = toCliError(err);
     new Output(io.stdout, io.stderr, json, io.env).error(cliError.message, cliError.exitCode);
     return cliError.exitCode;

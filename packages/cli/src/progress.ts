@@ -1,26 +1,7 @@
+import type { RunError, RunEvent } from 'flowscale';
+import { isTerminalEvent } from 'flowscale/events';
 import type { OutStream } from './io';
 import { formatBytes } from './output';
-
-/** The `data` of one run event (docs/architecture.md, "Run events"). */
-export interface RunEventData {
-  seq?: number;
-  run_id?: string;
-  type: string;
-  status?: string;
-  progress?: number;
-  ts?: string;
-  queue_position?: number;
-  backend?: string;
-  node_id?: string;
-  node_type?: string;
-  value?: number;
-  max?: number;
-  output?: { filename?: string; name?: string; content_type?: string; size?: number; node_id?: string };
-  outputs?: unknown[];
-  error?: { message?: string; node_id?: string; node_type?: string } | null;
-}
-
-export const TERMINAL_EVENTS: ReadonlySet<string> = new Set(['run.completed', 'run.failed', 'run.cancelled']);
 
 export function renderBar(percent: number, width = 24): string {
   const p = Math.max(0, Math.min(100, Number.isFinite(percent) ? percent : 0));
@@ -28,11 +9,12 @@ export function renderBar(percent: number, width = 24): string {
   return `${'█'.repeat(filled)}${'░'.repeat(width - filled)}`;
 }
 
-const nodeLabel = (e: Pick<RunEventData, 'node_id' | 'node_type'>): string =>
+// A node-executing event, or a run's error (which may not name a node).
+const nodeLabel = (e: { node_id?: string; node_type?: string | null }): string =>
   e.node_type ? `node ${e.node_id} (${e.node_type})` : `node ${e.node_id}`;
 
 /** One plain line per meaningful event, for logs and pipes; per-step progress is too chatty there. */
-export function describeEvent(e: RunEventData): string | undefined {
+export function describeEvent(e: RunEvent): string | undefined {
   switch (e.type) {
     case 'run.queued':
       // The server counts the unfinished runs ahead of this one, so 0 means next in line.
@@ -42,8 +24,8 @@ export function describeEvent(e: RunEventData): string | undefined {
     case 'node.executing':
       return `running ${nodeLabel(e)}`;
     case 'output.ready': {
-      const o = e.output ?? {};
-      return `output ready: ${o.filename ?? o.name} (${o.content_type ?? 'unknown type'}, ${formatBytes(o.size)})`;
+      const o = e.output;
+      return `output ready: ${o.filename} (${o.content_type ?? 'unknown type'}, ${formatBytes(o.size)})`;
     }
     case 'run.completed':
       return 'completed';
@@ -57,13 +39,13 @@ export function describeEvent(e: RunEventData): string | undefined {
 }
 
 /** "node 3 (ImageBlur) failed: boom", or just the message when the server could not pin a node. */
-export function failureMessage(error: RunEventData['error'] | undefined): string {
+export function failureMessage(error: RunError | null | undefined): string {
   const msg = error?.message?.split('\n')[0] ?? 'unknown error';
   return error?.node_id ? `${nodeLabel(error)} failed: ${msg}` : msg;
 }
 
 export interface ProgressView {
-  update(e: RunEventData): void;
+  update(e: RunEvent): void;
   /** Clears the live line and stops redrawing it, so a prompt or message can be printed cleanly. */
   pause(): void;
   resume(): void;
@@ -92,7 +74,7 @@ class LiveLine implements ProgressView {
     this.#draw();
   }
 
-  update(e: RunEventData): void {
+  update(e: RunEvent): void {
     if (typeof e.progress === 'number') this.#percent = e.progress;
     if (e.type === 'node.executing') {
       this.#node = nodeLabel(e);
@@ -140,10 +122,10 @@ class LiveLine implements ProgressView {
 class PlainLines implements ProgressView {
   #last = '';
   constructor(private readonly stream: OutStream) {}
-  update(e: RunEventData): void {
+  update(e: RunEvent): void {
     const line = describeEvent(e);
     // Terminal events are reported by the run command itself, with the outcome.
-    if (!line || TERMINAL_EVENTS.has(e.type) || line === this.#last) return;
+    if (!line || isTerminalEvent(e) || line === this.#last) return;
     this.#last = line;
     this.stream.write(`${line}\n`);
   }
@@ -168,4 +150,36 @@ export function createProgressView(
 ): ProgressView {
   if (opts.json) return new Silent();
   return stream.isTTY ? new LiveLine(stream, opts.paint) : new PlainLines(stream);
+}
+
+/**
+ * `onUploadProgress` for a terminal: a redrawn "uploading" line with a bar, at most ten redraws a second
+ * plus the last one, cleared when done. Undefined off a terminal or under --json, where it would be noise.
+ */
+export function uploadBar(
+  stream: OutStream,
+  json: boolean,
+): {
+  onUploadProgress?: (p: { loaded: number; total: number | undefined }) => void;
+  done(): void;
+} {
+  if (json || !stream.isTTY) return { done() {} };
+  let last = 0;
+  let drawn = false;
+  return {
+    onUploadProgress({ loaded, total }) {
+      const now = Date.now();
+      if (now - last < 100 && loaded !== total) return;
+      last = now;
+      drawn = true;
+      const percent = total ? (loaded / total) * 100 : 0;
+      const size = total ? `${formatBytes(loaded)} / ${formatBytes(total)}` : formatBytes(loaded);
+      stream.write(
+        `\r\x1b[Kuploading ${renderBar(percent)} ${`${Math.round(percent)}%`.padStart(4)} ${size}`,
+      );
+    },
+    done() {
+      if (drawn) stream.write('\r\x1b[K');
+    },
+  };
 }

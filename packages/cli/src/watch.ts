@@ -1,44 +1,23 @@
 import { createInterface } from 'node:readline';
+import type { RunError, RunEvent } from 'flowscale';
+import { isTerminalEvent, isTerminalStatus, type TerminalStatus } from 'flowscale/events';
 import type { CommandContext } from './context';
-import { httpStatus } from './errors';
+import { httpStatus } from './http-status';
 import { processInterrupts } from './io';
-import { type RunEventData, TERMINAL_EVENTS } from './progress';
 
 export type WatchOutcome =
-  | { kind: 'finished'; event: RunEventData }
+  | { kind: 'finished'; status: TerminalStatus; error: RunError | null }
   | { kind: 'timeout'; lastStatus: string }
   /** Ctrl-C. `cancelled` says whether the run was cancelled on the server or left running. */
   | { kind: 'interrupted'; cancelled: boolean };
 
 export interface WatchOptions {
   timeoutMs?: number;
-  onEvent(event: RunEventData): void;
+  onEvent(event: RunEvent): void;
   /** Called before a Ctrl-C prompt or message, so a live progress line can get out of the way. */
   onPause(): void;
   /** Called when the user chose to keep waiting. */
   onResume(): void;
-}
-
-const TERMINAL_STATUS: Record<string, string> = {
-  completed: 'run.completed',
-  failed: 'run.failed',
-  error: 'run.failed',
-  cancelled: 'run.cancelled',
-};
-
-/** SSE payloads may arrive parsed or as text depending on the SDK version; accept both. */
-export function eventData(event: unknown): RunEventData | undefined {
-  let data: unknown = (event as { data?: unknown } | null)?.data ?? event;
-  if (typeof data === 'string') {
-    try {
-      data = JSON.parse(data);
-    } catch {
-      return undefined;
-    }
-  }
-  return data && typeof data === 'object' && typeof (data as RunEventData).type === 'string'
-    ? (data as RunEventData)
-    : undefined;
 }
 
 /**
@@ -104,18 +83,18 @@ export async function watchRun(
       const stream = client.subscribeRunEvents(runId, {
         fromSeq: lastSeq + 1,
         signal: stop.signal,
-        onEvent: (raw: unknown) => {
-          const e = eventData(raw);
-          if (!e || stop.signal.aborted) return;
-          if (typeof e.seq === 'number') lastSeq = Math.max(lastSeq, e.seq);
-          if (e.status) lastStatus = e.status;
+        onEvent: ({ data: e }) => {
+          if (stop.signal.aborted) return;
+          lastSeq = Math.max(lastSeq, e.seq);
+          lastStatus = e.status;
           quietRetries = 0;
           opts.onEvent(e);
-          if (TERMINAL_EVENTS.has(e.type)) {
+          if (isTerminalEvent(e)) {
             terminal = true;
             if (e.type === 'run.cancelled' && cancelRequested)
               settle({ kind: 'interrupted', cancelled: true });
-            else settle({ kind: 'finished', event: e });
+            else
+              settle({ kind: 'finished', status: e.status, error: e.type === 'run.failed' ? e.error : null });
           }
         },
       });
@@ -123,13 +102,9 @@ export async function watchRun(
       if (terminal || stop.signal.aborted) return;
       // The stream ended early: trust the run record, then resume the stream from where it stopped.
       const { data: run } = await client.getRun(runId);
-      const type = TERMINAL_STATUS[run.status];
-      if (type) {
-        return settle({
-          kind: 'finished',
-          event: { type, run_id: runId, status: run.status, error: run.error ?? null },
-        });
-      }
+      // FlowScale's hosted API calls a failed run `error`.
+      const status = run.status === 'error' ? 'failed' : run.status;
+      if (isTerminalStatus(status)) return settle({ kind: 'finished', status, error: run.error ?? null });
       if (++quietRetries > 20) throw new Error(`lost the event stream of run ${runId}`);
       await new Promise((r) => setTimeout(r, Math.min(250 * quietRetries, 2000)));
     }

@@ -1,6 +1,6 @@
 import type { CommandContext } from './context';
-import { httpStatus } from './errors';
 import { CliError, ExitCode } from './exit-codes';
+import { httpStatus } from './http-status';
 import type { SchemaField, WorkflowSchema } from './schema';
 import { didYouMean } from './suggest';
 

@@ -48,7 +48,7 @@ describe('resolveConfig', () => {
 
   it('uses .env when the environment is silent, and strips a trailing slash', () => {
     const c = resolveConfig({}, {}, dir);
-    expect(c).toEqual({
+    expect(c).toMatchObject({
       apiUrl: 'http://dotenv:1',
       apiKey: 'from-dotenv',
       sources: { apiUrl: '.env', apiKey: '.env' },

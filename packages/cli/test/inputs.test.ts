@@ -113,9 +113,11 @@ describe('buildInputs', () => {
     expect(inputs).toEqual({ prompt_1: '@handle', image_5: 'https://example.com/x.png' });
   });
 
-  it('accepts a manifest alias and sends the canonical name; a value given twice is refused', async () => {
+  it('accepts a manifest alias and sends it as typed; a value given twice is refused', async () => {
     const aliased: SchemaField[] = [{ name: 'steps_2', alias: 'steps', type: 'integer', required: true }];
-    expect(await build(['steps=4'], aliased)).toEqual({ steps_2: 4 });
+    // Sent as typed, so that the server's messages name what the user wrote.
+    expect(await build(['steps=4'], aliased)).toEqual({ steps: 4 });
+    expect(await build(['steps_2=4'], aliased)).toEqual({ steps_2: 4 });
     const twice = await failure(build(['steps=4', 'steps_2=5'], aliased));
     expect(twice.message).toBe('input "steps_2" is given more than once');
     const typo = await failure(build(['stesp=4'], aliased));

@@ -65,9 +65,9 @@ describe('createProgram / runCli in-process', () => {
 
   it('asks for a key before calling the server', async () => {
     const h = harness();
-    expect(await runCli(['health'], h.io)).toBe(3);
+    expect(await runCli(['queue'], h.io)).toBe(3);
     expect(h.out.stderr).toBe(
-      'error: no API key: set FLOWSCALE_API_KEY (or pass --api-key, or put FLOWSCALE_API_KEY in ./.env)\n',
+      'error: no API key: run "flowscale login", or set FLOWSCALE_API_KEY, or pass --api-key, or put FLOWSCALE_API_KEY in ./.env\n',
     );
   });
 });

@@ -106,6 +106,33 @@ describe('health, queue, workflows', { timeout: E2E_TIMEOUT }, () => {
   });
 });
 
+describe('usage', { timeout: E2E_TIMEOUT }, () => {
+  it('shows the runs of today per project, as a table and in --json; a bad day is a usage error', async () => {
+    const ran = await cli(['run', 'text-echo', '-i', 'default_value_1=usage', '--json']);
+    expect(ran.code, ran.stderr).toBe(0);
+    const json = await cli(['usage', '--json']);
+    expect(json.code, json.stderr).toBe(0);
+    const report = JSON.parse(json.stdout);
+    const today = new Date().toISOString().slice(0, 10);
+    expect(report.to).toBe(today);
+    const project = report.projects.find((p: { project: string }) => p.project === 'default');
+    expect(project.totals.runs.created).toBeGreaterThanOrEqual(1);
+    expect(project.totals.runs.completed).toBeGreaterThanOrEqual(1);
+
+    const table = await cli(['usage', 'default', '--from', today], { NO_COLOR: '1' });
+    expect(table.code, table.stderr).toBe(0);
+    expect(table.stdout).toMatch(/PROJECT\s+DAY\s+CREATED/);
+    expect(table.stdout).toContain(`default  ${today}`);
+
+    const bad = await cli(['usage', '--from', '7-12-2026']);
+    expect(bad.code).toBe(2);
+    expectOneLineError(bad.stderr);
+    const other = await cli(['usage', 'no-such-project']);
+    expect(other.code).toBe(4);
+    expectOneLineError(other.stderr);
+  });
+});
+
 describe('bad input gets one line and a stable exit code', { timeout: E2E_TIMEOUT }, () => {
   it('an unknown workflow suggests the closest name (exit 4)', async () => {
     const r = await cli(['workflows', 'show', 'blur-imag']);
@@ -123,9 +150,18 @@ describe('bad input gets one line and a stable exit code', { timeout: E2E_TIMEOU
   });
 
   it('no key at all says how to set one (exit 3)', async () => {
-    const r = await cli(['health'], { FLOWSCALE_API_KEY: undefined });
+    const r = await cli(['queue'], { FLOWSCALE_API_KEY: undefined });
     expect(r.code).toBe(3);
-    expect(r.stderr).toContain('no API key: set FLOWSCALE_API_KEY');
+    expect(r.stderr).toContain('no API key: run "flowscale login", or set FLOWSCALE_API_KEY');
+  });
+
+  it('health without a key asks the public /healthz; with one, the backends', async () => {
+    const bare = await cli(['health', '--json'], { FLOWSCALE_API_KEY: undefined });
+    expect(bare.code, bare.stderr).toBe(0);
+    expect(JSON.parse(bare.stdout)).toEqual({ url: server.url, ok: true, backends: null });
+    const keyed = await cli(['health', '--json']);
+    expect(keyed.code, keyed.stderr).toBe(0);
+    expect(JSON.parse(keyed.stdout).backends.length).toBeGreaterThan(0);
   });
 
   it('an unreachable server names the URL and how to change it (exit 7)', async () => {

@@ -240,7 +240,7 @@ describe('flowscale run', { timeout: E2E_TIMEOUT }, () => {
     const r = await cli(['run', 'slow-delay', '-i', 'value_4=30', '--timeout', '1', '--json']);
     expect(r.code, r.stderr).toBe(6);
     const runId = JSON.parse(r.stdout).run_id as string;
-    expect(r.stderr).toContain(`flowscale runs show ${runId}`);
+    expect(r.stderr).toContain(`flowscale runs watch ${runId}`);
     expect(['queued', 'running']).toContain(await runStatus(runId));
     await cli(['cancel', runId]);
   });

@@ -1,11 +1,13 @@
 import os from 'node:os';
 import path from 'node:path';
 import { type Logger, pino } from 'pino';
+import { type EngineFeatures, resolveFeatures } from './config/features';
 import { defaultLimits, type EngineLimits } from './config/limits';
 import { prepareDataDirs, resolveDataDirs } from './data/data-dir';
 import { buildApp } from './http/app';
 import type { EngineState } from './http/state';
-import { createRegistry } from './nodes/registry';
+import { createRegistry, nodesFor } from './nodes/registry';
+import { ModelStore } from './nodes/testing/model-store';
 import { OutputCache } from './run/cache';
 import { History } from './run/history';
 import { PromptQueue } from './run/queue';
@@ -13,7 +15,7 @@ import { PromptWorker } from './run/worker';
 import { SocketHub } from './ws/hub';
 import { createUpgradeHandler } from './ws/upgrade';
 
-export interface EngineOptions {
+export interface EngineOptions extends Partial<EngineFeatures> {
   host?: string;
   /** 0 picks a free port. */
   port?: number;
@@ -23,6 +25,8 @@ export interface EngineOptions {
   logLevel?: string;
   /** Overrides for the documented resource limits. */
   limits?: Partial<EngineLimits>;
+  /** Model folders (checkpoints/, loras/, ...). Defaults to `<dataDir>/models`. */
+  modelsDir?: string;
 }
 
 export interface RunningEngine {
@@ -33,14 +37,19 @@ export interface RunningEngine {
   close(): Promise<void>;
 }
 
-function createState(dataDir: string, limits: EngineLimits, log: Logger): EngineState {
-  const dirs = resolveDataDirs(dataDir);
+function createState(
+  dirs: EngineState['dirs'],
+  limits: EngineLimits,
+  features: EngineFeatures,
+  log: Logger,
+): EngineState {
   const queue = new PromptQueue();
   const hub = new SocketHub(() => queue.remaining());
-  const env = { dirs, limits };
-  const registry = createRegistry();
+  const models = features.testNodes ? new ModelStore(features.modelLoadMs, features.warmModels) : undefined;
+  const env = { dirs, limits, ...(models ? { models } : {}) };
+  const registry = createRegistry(nodesFor(features));
   const history = new History(limits.maxHistoryEntries, limits.maxHistoryBytes);
-  const cache = new OutputCache(limits.maxCacheEntries, limits.maxCacheBytes);
+  const cache = new OutputCache(limits.maxCacheEntries, limits.maxCacheBytes, features.cache);
   const worker = new PromptWorker({
     registry,
     cache,
@@ -63,6 +72,7 @@ function createState(dataDir: string, limits: EngineLimits, log: Logger): Engine
     hub,
     nextNumber: 0,
     argv: process.argv.slice(1),
+    features,
   };
 }
 
@@ -73,8 +83,9 @@ export async function startEngine(opts: EngineOptions = {}): Promise<RunningEngi
     opts.dataDir ?? path.join(os.tmpdir(), `flowscale-engine-${process.pid}-${Date.now()}`),
   );
   const limits = { ...defaultLimits, ...opts.limits };
+  const features = resolveFeatures(opts);
   const log = pino({ level: opts.logLevel ?? 'warn' });
-  const state = createState(dataDir, limits, log);
+  const state = createState(resolveDataDirs(dataDir, opts.modelsDir), limits, features, log);
   await prepareDataDirs(state.dirs);
   const app = await buildApp(state, log);
   const { wss, onUpgrade } = createUpgradeHandler(state.hub, state.worker);
@@ -94,6 +105,9 @@ export async function startEngine(opts: EngineOptions = {}): Promise<RunningEngi
         state.queue.clear();
         await state.worker.close();
         state.hub.closeAll();
+        // A socket whose client already sent its close frame has left the hub but may not have closed
+        // its TCP connection yet; the listener would wait for it forever.
+        for (const socket of wss.clients) socket.terminate();
         wss.close();
         await app.close();
       })();

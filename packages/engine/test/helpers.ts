@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -64,7 +65,7 @@ export class WsClient {
     return this.messages.filter((m) => !(m.type === 'status' && 'sid' in m.data));
   }
 
-  async waitFor(predicate: (m: WsMessage) => boolean, timeoutMs = 15_000): Promise<WsMessage> {
+  async waitFor(predicate: (m: WsMessage) => boolean, timeoutMs = 60_000): Promise<WsMessage> {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
       const hit = this.messages.find(predicate);
@@ -214,4 +215,51 @@ export async function upload(
   const res = await fetch(`${url}${route}`, { method: 'POST', body: form });
   const text = await res.text();
   return { status: res.status, body: text ? (JSON.parse(text) as Record<string, unknown>) : undefined };
+}
+
+/** The JSON text with whitespace outside strings removed, so number spelling and key order are kept. */
+export function minify(json: string): string {
+  let out = '';
+  let inString = false;
+  for (let i = 0; i < json.length; i++) {
+    const c = json[i] as string;
+    if (inString) {
+      out += c;
+      if (c === '\\') out += json[++i];
+      else if (c === '"') inString = false;
+    } else if (c === '"') {
+      inString = true;
+      out += c;
+    } else if (!/\s/.test(c)) out += c;
+  }
+  return out;
+}
+
+/** Each top-level entry of a captured /object_info file, as its minified JSON text. */
+export function capturedTexts(file: string): Map<string, string> {
+  const text = minify(readFileSync(file, 'utf8'));
+  const names = Object.keys(JSON.parse(text) as Record<string, unknown>);
+  const out = new Map<string, string>();
+  // Top-level values are objects: split by tracking depth.
+  let depth = 0;
+  let start = -1;
+  let inString = false;
+  let index = 0;
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i];
+    if (inString) {
+      if (c === '\\') i++;
+      else if (c === '"') inString = false;
+      continue;
+    }
+    if (c === '"') inString = true;
+    else if (c === '{') {
+      depth++;
+      if (depth === 2) start = i;
+    } else if (c === '}') {
+      if (depth === 2) out.set(names[index++] as string, text.slice(start, i + 1));
+      depth--;
+    }
+  }
+  return out;
 }

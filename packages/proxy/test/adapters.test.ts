@@ -84,7 +84,8 @@ describe.each(ADAPTERS)('proxy through %s', (adapter: AdapterName) => {
 
   it('streams run events while the run is still going', async () => {
     const client = sdk(proxy.url, aliceJwt);
-    const { data } = await client.executeWorkflow('slow-delay', { default_value_1: 'hi', value_4: 1.5 });
+    // Three seconds of work leaves room for a loaded machine to open the stream well before the end.
+    const { data } = await client.executeWorkflow('slow-delay', { default_value_1: 'hi', value_4: 3 });
     const arrivals: Array<{ type: string; at: number }> = [];
     const raw = await fetch(`${proxy.url}/api/v1/runs/${data.run_id}/events?from_seq=1`, {
       headers: bearer(aliceJwt),

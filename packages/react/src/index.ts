@@ -10,7 +10,11 @@ export {
 } from './core/types';
 export { type WorkflowsSnapshot, WorkflowsStore } from './core/workflows-store';
 export { FlowScaleProvider, type FlowScaleProviderProps, useFlowScaleClient } from './react/context';
-export { type ExecuteWorkflowResult, useExecuteWorkflow } from './react/use-execute-workflow';
+export {
+  type ExecuteWorkflowHookOptions,
+  type ExecuteWorkflowResult,
+  useExecuteWorkflow,
+} from './react/use-execute-workflow';
 export { useFlowScale } from './react/use-flowscale';
 export { type UseRunResult, useRun } from './react/use-run';
 export { useWorkflows } from './react/use-workflows';

@@ -29,6 +29,31 @@ function wrapperFor(client: FlowscaleAPI) {
 const slow = (seconds: number) => ({ default_value_1: 'slow', value_4: seconds });
 
 describe('useExecuteWorkflow', () => {
+  it('exposes the inputs’ upload progress while submitting, ending at the whole body', async () => {
+    const seen: RunSnapshot['upload'][] = [];
+    const { result } = renderHook(
+      () => {
+        const run = useExecuteWorkflow('text-echo', { uploadProgress: true });
+        seen.push(run.upload);
+        return run;
+      },
+      { wrapper: wrapperFor(stack.browserClient()) },
+    );
+    expect(result.current.upload).toBeNull();
+    // A 512 KiB text input: the multipart body is counted as it goes out.
+    await act(async () => {
+      await result.current.submit({ default_value_1: 'x'.repeat(512 * 1024) });
+    });
+    const uploads = seen.filter((u) => u !== null);
+    expect(uploads.length).toBeGreaterThan(1);
+    for (let i = 1; i < uploads.length; i++)
+      expect(uploads[i]!.loaded).toBeGreaterThanOrEqual(uploads[i - 1]!.loaded);
+    const last = result.current.upload!;
+    expect(last.loaded).toBe(last.total);
+    expect(last.loaded).toBeGreaterThan(512 * 1024);
+    await waitFor(() => expect(result.current.status).toBe('completed'), { timeout: 30_000 });
+  });
+
   it('shows status, live progress, the current node and the outputs', async () => {
     const seen: RunSnapshot[] = [];
     const { result } = renderHook(

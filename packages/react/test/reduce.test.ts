@@ -3,15 +3,17 @@ import { describe, expect, it } from 'vitest';
 import { reduceRunEvent } from '../src/core/reduce';
 import { IDLE_RUN, type RunSnapshot } from '../src/core/types';
 
-const ev = (seq: number, type: string, extra: Partial<RunEvent> = {}): RunEvent => ({
-  seq,
-  run_id: 'r1',
-  type,
-  status: 'running',
-  progress: 0,
-  ts: new Date(0).toISOString(),
-  ...extra,
-});
+// Events as they arrive off the wire, whose fields the reducer must not trust blindly.
+const ev = (seq: number, type: RunEvent['type'], extra: Record<string, unknown> = {}): RunEvent =>
+  ({
+    seq,
+    run_id: 'r1',
+    type,
+    status: 'running',
+    progress: 0,
+    ts: new Date(0).toISOString(),
+    ...extra,
+  }) as RunEvent;
 
 describe('reduceRunEvent', () => {
   it('folds a run into status, progress, node, outputs', () => {

@@ -1,6 +1,6 @@
 import { FlowScaleError, TimeoutError } from './core/errors';
 import { Logger, type LoggingConfig, type LogLevel } from './core/logger';
-import type { FlowscaleConfig, RequestOptions } from './core/options';
+import type { ExecuteWorkflowOptions, FlowscaleConfig, RequestOptions } from './core/options';
 import { linkSignal, randomId } from './core/timing';
 import { type Call, createTransport, type Transport } from './core/transport';
 import {
@@ -9,7 +9,7 @@ import {
   type SocketHandle,
 } from './realtime/websocket';
 import { type SubscribeRunEventsOptions, subscribeRunEvents } from './runs/subscribe';
-import { type ExecuteWorkflowAsyncOptions, runToCompletion } from './runs/wait';
+import type { ExecuteWorkflowAsyncOptions } from './runs/wait';
 import type {
   ApiResponse,
   ContainerHealth,
@@ -92,10 +92,11 @@ export class FlowscaleAPI<Registry extends object = WorkflowRegistry> {
     workflowId: Id,
     data: WorkflowInputsOf<Registry, Id>,
     groupId?: string,
-    options?: RequestOptions,
+    options?: ExecuteWorkflowOptions,
   ): Promise<ApiResponse<ExecuteWorkflowResponseData>> {
+    const { priority, timeout } = options?.execution ?? {};
     return this.call('POST', 'runs', options, {
-      query: { workflow_id: workflowId, group_id: groupId },
+      query: { workflow_id: workflowId, group_id: groupId, priority, timeout },
       ...encodeMultipart(data as WorkflowInput),
       idempotencyKey: options?.idempotencyKey ?? randomId(),
     });
@@ -122,6 +123,8 @@ export class FlowscaleAPI<Registry extends object = WorkflowRegistry> {
     );
     const { signal } = deadline;
     try {
+      // A lazy chunk: waiting for a run (event stream, polling) is not needed to start one.
+      const { runToCompletion } = await import('./runs/wait');
       return await runToCompletion(
         this,
         this.#transport,

@@ -1,5 +1,13 @@
 import { execFile } from 'node:child_process';
-import { copyFileSync, cpSync, mkdirSync, mkdtempSync, readFileSync, symlinkSync } from 'node:fs';
+import {
+  copyFileSync,
+  cpSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  symlinkSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -33,15 +41,24 @@ describe('the built package (dual ESM + CJS with types)', () => {
       import * as esm from 'flowscale';
       import * as esmNode from 'flowscale/node';
       import * as esmAdmin from 'flowscale/admin';
+      import * as esmEvents from 'flowscale/events';
+      import * as esmWebhooks from 'flowscale/webhooks';
       const require = createRequire(import.meta.url);
       const cjs = require('flowscale');
       const cjsNode = require('flowscale/node');
       const cjsAdmin = require('flowscale/admin');
+      const cjsEvents = require('flowscale/events');
+      const cjsWebhooks = require('flowscale/webhooks');
       const admin = new cjsAdmin.FlowscaleAdminAPI({ apiKey: 'k', enableLogging: false });
       console.log(JSON.stringify({
         esm: typeof esm.FlowscaleAPI, cjs: typeof cjs.FlowscaleAPI,
         esmNode: typeof esmNode.fileFromPath, cjsNode: typeof cjsNode.WebSocket,
         esmAdmin: typeof esmAdmin.FlowscaleAdminAPI,
+        esmEvents: [esmEvents.TERMINAL_STATUSES, esmEvents.isTerminalEventType('run.failed')],
+        cjsEvents: [cjsEvents.TERMINAL_EVENT_TYPES, cjsEvents.isTerminalStatus('running')],
+        webhooks: [typeof esmWebhooks.verifyWebhook, typeof cjsWebhooks.WebhookVerificationError],
+        coreHasNoWebhooks: !('verifyWebhook' in esm) && !('verifyWebhook' in cjs),
+        coreHasNoEventValues: !('TERMINAL_STATUSES' in esm) && !('TERMINAL_STATUSES' in cjs),
         adminIsClient: admin instanceof cjs.FlowscaleAPI && typeof admin.listApiKeys,
         twoCopies: esm.FlowScaleError !== cjs.FlowScaleError,
         crossInstanceof: new cjs.ValidationError('x') instanceof esm.FlowScaleError && new esm.TimeoutError('y') instanceof cjs.TimeoutError,
@@ -59,6 +76,11 @@ describe('the built package (dual ESM + CJS with types)', () => {
       esmNode: 'function',
       cjsNode: 'function',
       esmAdmin: 'function',
+      esmEvents: [['completed', 'failed', 'cancelled'], true],
+      cjsEvents: [['run.completed', 'run.failed', 'run.cancelled'], false],
+      webhooks: ['function', 'function'],
+      coreHasNoWebhooks: true,
+      coreHasNoEventValues: true,
       adminIsClient: 'function',
       twoCopies: true,
       crossInstanceof: true,
@@ -103,11 +125,42 @@ describe('the built package (dual ESM + CJS with types)', () => {
   }, 90_000);
 
   it('the core build imports no Node built-ins; only the node entry does', () => {
-    for (const file of ['dist/index.js', 'dist/index.cjs']) {
+    const entries = ['index', 'events', 'webhooks'];
+    for (const file of entries.flatMap((entry) => [`dist/${entry}.js`, `dist/${entry}.cjs`])) {
       expect(readFileSync(join(pkg, file), 'utf8')).not.toMatch(BUILTIN_OR_WS);
     }
     expect(readFileSync(join(pkg, 'dist/node.js'), 'utf8')).toMatch(BUILTIN_OR_WS);
     // ws is required lazily, never imported at load time.
     expect(readFileSync(join(pkg, 'dist/node.js'), 'utf8')).not.toMatch(/from "ws"/);
+  });
+
+  it('the run-event contract is declared once per format, in a chunk the core and flowscale/events share', () => {
+    for (const ext of ['.js', '.cjs']) {
+      const files = readdirSync(join(pkg, 'dist')).filter((f) => f.endsWith(ext));
+      const declaring = files.filter((f) =>
+        readFileSync(join(pkg, 'dist', f), 'utf8').includes('["completed", "failed", "cancelled"]'),
+      );
+      expect(declaring).toHaveLength(1);
+      expect(declaring[0]).toMatch(/^chunk-/);
+    }
+  });
+
+  it('flowscale/otel loads with import and require; no other entry loads @opentelemetry/api', async () => {
+    // An optional peer: installed here as an app that traces would have it.
+    mkdirSync(join(project, 'node_modules/@opentelemetry'), { recursive: true });
+    symlinkSync(
+      join(root, 'node_modules/@opentelemetry/api'),
+      join(project, 'node_modules/@opentelemetry/api'),
+    );
+    const script = `
+      import { createRequire } from 'node:module';
+      import { traceHeaders } from 'flowscale/otel';
+      const require = createRequire(import.meta.url);
+      console.log(JSON.stringify([traceHeaders(), require('flowscale/otel').traceHeaders()]));`;
+    expect(JSON.parse(await node(['--input-type=module', '-e', script]))).toEqual([{}, {}]);
+    for (const file of readdirSync(join(pkg, 'dist')).filter(
+      (f) => /\.c?js$/.test(f) && !f.startsWith('otel.'),
+    ))
+      expect(readFileSync(join(pkg, 'dist', file), 'utf8')).not.toContain('@opentelemetry');
   });
 });

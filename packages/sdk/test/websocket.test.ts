@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import WS from 'ws';
-import { FlowscaleAPI, type WebSocketConstructor, type WebSocketMessage } from '../src/index';
+import type { FlowscaleAPI, WebSocketConstructor, WebSocketMessage } from '../src/index';
 import { WebSocket as NodeWebSocket } from '../src/node/index';
 import { clientFor, recordDelays } from './support/client';
 import { type ContractServer, startContractServer } from './support/contract-server';
@@ -150,12 +150,5 @@ describe('WebSocket', () => {
     } finally {
       recorder.restore();
     }
-  });
-
-  it('explains how to get a WebSocket when the runtime has none', () => {
-    const local = new FlowscaleAPI({ apiKey: 'k', baseUrl: 'http://127.0.0.1:1', enableLogging: false });
-    const hadGlobal = 'WebSocket' in globalThis;
-    if (hadGlobal) return; // Node 22+ has a global WebSocket; this check is for Node 20.
-    expect(() => local.connectWebSocket()).toThrow(/flowscale\/node/);
   });
 });

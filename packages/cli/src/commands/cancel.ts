@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
-import { httpStatus } from '../errors';
 import { CliError, ExitCode } from '../exit-codes';
+import { httpStatus } from '../http-status';
 import { action, type ContextFactory } from '../program';
 
 export function registerCancel(program: Command, context: ContextFactory): void {

@@ -1,6 +1,5 @@
 import { relative } from 'node:path';
 import type { Command } from 'commander';
-import { saveOutput } from '../download';
 import { formatBytes } from '../output';
 import { action, type ContextFactory } from '../program';
 
@@ -12,6 +11,7 @@ export function registerOutput(program: Command, context: ContextFactory): void 
     .option('-o, --out <dir>', 'directory to write into', '.')
     .action(
       action(context, async (ctx, name: string, opts: { out: string }) => {
+        const { saveOutput } = await import('../download');
         const saved = await saveOutput(ctx, name, opts.out);
         ctx.out.result(saved, () =>
           ctx.out.line(

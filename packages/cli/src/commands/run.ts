@@ -1,8 +1,5 @@
 import { type Command, InvalidArgumentError } from 'commander';
-import { followRun } from '../follow';
-import { buildInputs, parseInputFlags } from '../inputs';
 import { action, type ContextFactory } from '../program';
-import { lookupWorkflow } from '../workflow-lookup';
 
 interface RunOptions {
   input?: string[];
@@ -43,10 +40,18 @@ export function registerRun(program: Command, context: ContextFactory): void {
     .option('--timeout <seconds>', 'stop waiting after this long (exit 6; the run keeps going)', parseSeconds)
     .addHelpText(
       'after',
-      '\nExamples:\n  flowscale run text-echo -i default_value_1="hi there"\n  flowscale run invert-image -i image_1=@photo.png --out ./results\n',
+      '\nExamples:\n  $ flowscale run text-echo -i default_value_1="hi there"\n  $ flowscale run invert-image -i image_1=@photo.png --out ./results\n',
     )
     .action(
       action(context, async (ctx, workflow: string, opts: RunOptions) => {
+        // The command's code loads when it runs, not when the CLI starts.
+        const [{ followRun }, { buildInputs, parseInputFlags }, { uploadBar }, { lookupWorkflow }] =
+          await Promise.all([
+            import('../follow'),
+            import('../inputs'),
+            import('../progress'),
+            import('../workflow-lookup'),
+          ]);
         const { out } = ctx;
         const client = ctx.client();
         const wf = await lookupWorkflow(ctx, workflow);
@@ -54,7 +59,17 @@ export function registerRun(program: Command, context: ContextFactory): void {
           cwd: ctx.io.cwd,
           readStdin: () => readAll(ctx.io.stdin),
         });
-        const { data: submitted } = await client.executeWorkflow(wf.id, inputs, opts.group);
+        // A bar while file inputs upload (a 200 MB input takes seconds), on a terminal only.
+        const hasFile = Object.values(inputs).some((v) => v instanceof Blob);
+        const bar = hasFile ? uploadBar(ctx.io.stderr, out.json) : uploadBar(ctx.io.stderr, true);
+        let submitted: { run_id: string };
+        try {
+          ({ data: submitted } = await client.executeWorkflow(wf.id, inputs, opts.group, {
+            onUploadProgress: bar.onUploadProgress,
+          }));
+        } finally {
+          bar.done();
+        }
         const runId = submitted.run_id;
 
         if (!opts.wait) {

@@ -1,8 +1,7 @@
 import { type Command, InvalidArgumentError } from 'commander';
 import type { CommandContext } from '../context';
-import { followRun } from '../follow';
+import { formatTime } from '../output';
 import { action, type ContextFactory } from '../program';
-import { failureMessage } from '../progress';
 import { paintStatus } from './health';
 import { parseSeconds } from './run';
 
@@ -12,7 +11,6 @@ const positiveInt = (value: string): number => {
   return n;
 };
 
-/** ISO timestamps are precise but wide; a table only needs minutes-and-seconds local time. */
 /** Run records carry workflow ids; people think in names. Best effort: a failure here only costs the names. */
 async function workflowNames(ctx: CommandContext): Promise<Map<string, string>> {
   try {
@@ -22,9 +20,6 @@ async function workflowNames(ctx: CommandContext): Promise<Map<string, string>> 
     return new Map();
   }
 }
-
-const shortTime = (iso: string | null | undefined): string =>
-  iso ? new Date(iso).toISOString().replace('T', ' ').slice(0, 19) : '';
 
 export function registerRuns(program: Command, context: ContextFactory): void {
   const runs = program
@@ -54,7 +49,7 @@ export function registerRuns(program: Command, context: ContextFactory): void {
               value: (r) => names.get(r.workflow_id ?? '') ?? String(r.workflow_id ?? ''),
             },
             { header: 'STATUS', value: (r) => paintStatus(out.color, r.status) },
-            { header: 'CREATED', value: (r) => shortTime(r.created_at) },
+            { header: 'CREATED', value: (r) => formatTime(r.created_at) },
             { header: 'GROUP', value: (r) => r.group_id ?? '' },
           ]);
           if (meta) {
@@ -67,10 +62,14 @@ export function registerRuns(program: Command, context: ContextFactory): void {
   runs
     .command('show')
     .description('show one run: status, inputs, outputs and error')
-    .argument('<run-id>')
+    .argument('<run-id>', 'the run, as printed by "flowscale run" or listed by "flowscale runs"')
     .action(
       action(context, async (ctx, runId: string) => {
-        const [{ data: run }, names] = await Promise.all([ctx.client().getRun(runId), workflowNames(ctx)]);
+        const [{ data: run }, names, { failureMessage }] = await Promise.all([
+          ctx.client().getRun(runId),
+          workflowNames(ctx),
+          import('../progress'),
+        ]);
         const { out } = ctx;
         const workflowName = names.get(run.workflow_id ?? '');
         out.result(run, () => {
@@ -82,9 +81,9 @@ export function registerRuns(program: Command, context: ContextFactory): void {
             `status    ${paintStatus(out.color, run.status)}${run.progress != null ? ` (${run.progress}%)` : ''}`,
           );
           if (run.group_id) out.line(`group     ${run.group_id}`);
-          out.line(`created   ${shortTime(run.created_at)}`);
-          if (run.started_at) out.line(`started   ${shortTime(run.started_at)}`);
-          if (run.completed_at) out.line(`finished  ${shortTime(run.completed_at)}`);
+          out.line(`created   ${formatTime(run.created_at)}`);
+          if (run.started_at) out.line(`started   ${formatTime(run.started_at)}`);
+          if (run.completed_at) out.line(`finished  ${formatTime(run.completed_at)}`);
           if (run.error) out.line(`error     ${out.color.red(failureMessage(run.error))}`);
           if (run.inputs?.length) {
             out.line(out.color.bold('inputs'));
@@ -102,13 +101,14 @@ export function registerRuns(program: Command, context: ContextFactory): void {
   runs
     .command('watch')
     .description("follow a run's progress (from its start) and download its outputs when it completes")
-    .argument('<run-id>')
+    .argument('<run-id>', 'the run, as printed by "flowscale run --no-wait"')
     .option('-o, --out <dir>', 'directory to download outputs into', '.')
     .option('--timeout <seconds>', 'stop waiting after this long (exit 6; the run keeps going)', parseSeconds)
     .action(
       action(context, async (ctx, runId: string, opts: { out: string; timeout?: number }) => {
         const [{ data: run }, names] = await Promise.all([ctx.client().getRun(runId), workflowNames(ctx)]);
         const workflowId = run.workflow_id ?? '';
+        const { followRun } = await import('../follow');
         await followRun(ctx, {
           runId,
           workflowId,

@@ -1,8 +1,8 @@
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { dirname, relative, resolve } from 'node:path';
 import type { Command } from 'commander';
-import { httpStatus } from '../errors';
 import { CliError } from '../exit-codes';
+import { httpStatus } from '../http-status';
 import { action, type ContextFactory } from '../program';
 import { generateWorkflowTypes } from '../typegen';
 import { toSchema } from '../workflow-lookup';

@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import { action, type ContextFactory } from '../program';
+import { confirm } from '../prompt';
 import type { SchemaField } from '../schema';
 import { lookupWorkflow, parseIoMap } from '../workflow-lookup';
 
@@ -82,10 +83,16 @@ export function registerWorkflows(program: Command, context: ContextFactory): vo
     .command('delete')
     .description('delete a deployed workflow (admin)')
     .argument('<workflow>', 'workflow id or name')
+    .option('-y, --yes', 'do not ask for confirmation (needed without a terminal)')
+    .addHelpText(
+      'after',
+      '\nExamples:\n  $ flowscale workflows delete my-workflow\n  $ flowscale workflows delete my-workflow --yes\n',
+    )
     .action(
-      action(context, async (ctx, idOrName: string) => {
+      action(context, async (ctx, idOrName: string, opts: { yes?: boolean }) => {
         // Resolve a name to its id first: the admin endpoint takes ids, and the lookup gives the suggestion.
         const w = await lookupWorkflow(ctx, idOrName);
+        await confirm(ctx.io, `delete workflow ${w.name} (${w.id})`, opts.yes);
         await ctx.client().deleteWorkflow(w.id);
         ctx.out.result({ id: w.id, name: w.name, deleted: true }, () =>
           ctx.out.line(`deleted workflow ${w.name} (${w.id})`),

@@ -33,8 +33,10 @@ export const cliCommand = (args: string[]): string[] => [
 export function spawnCli(args: string[], opts: CliOptions): ChildProcess {
   const env: Record<string, string | undefined> = { ...process.env, NO_COLOR: '1', ...opts.env };
   // Never let the developer's own settings leak into a test.
-  for (const k of ['FLOWSCALE_API_KEY', 'FLOWSCALE_API_URL', 'FORCE_COLOR'])
+  for (const k of ['FLOWSCALE_API_KEY', 'FLOWSCALE_API_URL', 'FLOWSCALE_PROFILE', 'FORCE_COLOR'])
     if (!(k in (opts.env ?? {}))) delete env[k];
+  // Nor their saved profiles: unless a test names a config folder, it gets an empty one of its own.
+  if (!('XDG_CONFIG_HOME' in (opts.env ?? {}))) env.XDG_CONFIG_HOME = `${opts.cwd}/.no-config`;
   const [node, ...rest] = cliCommand(args);
   return spawn(node!, rest, {
     cwd: opts.cwd,

@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { startServer } from '@flowscale/server';
+import { type ServerOptions, startServer } from '@flowscale/server';
 
 export const TEST_KEY = 'test-key';
 
@@ -21,10 +21,10 @@ export interface TestServer {
 }
 
 /** The real server with its embedded engine, on a free port, with throwaway storage. */
-export async function startTestServer(): Promise<TestServer> {
+export async function startTestServer(options: ServerOptions = {}): Promise<TestServer> {
   const dataDir = mkdtempSync(join(tmpdir(), 'fs-cli-data-'));
   const work = mkdtempSync(join(tmpdir(), 'fs-cli-work-'));
-  const server = await startServer({ port: 0, dataDir, apiKeys: [TEST_KEY], logLevel: 'error' });
+  const server = await startServer({ port: 0, dataDir, apiKeys: [TEST_KEY], logLevel: 'error', ...options });
   return {
     url: server.url,
     work,

@@ -9,6 +9,8 @@ export interface DataDirs {
   input: string;
   output: string;
   temp: string;
+  /** Model folders (checkpoints/, loras/, ...), as ComfyUI's models/ directory. */
+  models: string;
 }
 
 export const folderTypes: readonly FolderType[] = ['input', 'output', 'temp'];
@@ -17,13 +19,14 @@ export function isFolderType(value: unknown): value is FolderType {
   return typeof value === 'string' && (folderTypes as readonly string[]).includes(value);
 }
 
-export function resolveDataDirs(root: string): DataDirs {
+export function resolveDataDirs(root: string, modelsDir?: string): DataDirs {
   const abs = path.resolve(root);
   return {
     root: abs,
     input: path.join(abs, 'input'),
     output: path.join(abs, 'output'),
     temp: path.join(abs, 'temp'),
+    models: modelsDir ? path.resolve(modelsDir) : path.join(abs, 'models'),
   };
 }
 

@@ -1,3 +1,4 @@
+import { listModels } from '../data/models';
 import type { NodeDefinition, NodeEnv } from '../nodes/types';
 import type { PromptErrorItem } from './errors';
 import type { PromptGraph, PromptNode } from './prompt';
@@ -67,7 +68,11 @@ export class Validator {
         else if (linkError) errors.push(linkError);
         continue;
       }
-      const checked = checkLiteral(def, name, spec, value);
+      const folder = def.modelInputs?.[name];
+      // A loader's choices are the model files present now, as ComfyUI lists them at validation.
+      const live =
+        folder === undefined ? spec : ([await listModels(this.env.dirs, folder), spec[1]] as const);
+      const checked = checkLiteral(def, name, live, value);
       if ('error' in checked) errors.push(checked.error);
       else node.inputs[name] = checked.value;
     }

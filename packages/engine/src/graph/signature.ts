@@ -26,12 +26,15 @@ export async function computeSignatures(
   ids: readonly string[],
   registry: Registry,
   env: NodeEnv,
+  /** Nodes whose fingerprint errors are fatal; others (not run by this prompt) just become uncacheable. */
+  strict: ReadonlySet<string> = new Set(ids),
 ): Promise<Map<string, NodeSignature>> {
   const result = new Map<string, NodeSignature>();
   // Dependencies first, so every linked input's key is known when a node is reached.
   for (const id of walkUpstream(prompt, ids).order) {
     const node = prompt[id] as PromptNode;
-    const def = registry.get(node.class_type) as NodeDefinition;
+    const def = registry.get(node.class_type);
+    if (!def) continue;
     let cacheable = true;
     const parts: unknown[] = [node.class_type, def.outputNode ? id : null];
     for (const name of Object.keys(node.inputs).sort()) {
@@ -45,7 +48,7 @@ export async function computeSignatures(
       }
     }
     if (def.fingerprint) {
-      const fp = await def.fingerprint(literalInputs(node), env);
+      const fp = await fingerprintOf(def, node, env, strict.has(id));
       if (fp === null) cacheable = false;
       parts.push(fp ?? randomUUID());
     }
@@ -55,6 +58,21 @@ export async function computeSignatures(
     });
   }
   return result;
+}
+
+async function fingerprintOf(
+  def: NodeDefinition,
+  node: PromptNode,
+  env: NodeEnv,
+  strict: boolean,
+): Promise<string | null> {
+  try {
+    return (await def.fingerprint?.(literalInputs(node), env)) ?? null;
+  } catch (err) {
+    // ComfyUI's IsChangedCache also turns a failing IS_CHANGED into "always changed" (NaN).
+    if (strict) throw err;
+    return null;
+  }
 }
 
 function literalInputs(node: PromptNode): Record<string, unknown> {

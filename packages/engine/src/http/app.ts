@@ -20,7 +20,13 @@ function routes(app: FastifyInstance, state: EngineState): void {
 }
 
 export async function buildApp(state: EngineState, log: FastifyBaseLogger): Promise<FastifyInstance> {
-  const app = Fastify({ loggerInstance: log, bodyLimit: state.limits.maxJsonBytes });
+  // Closing cuts every connection: a keep-alive connection that Node does not count as idle would
+  // otherwise hold close() open indefinitely (seen after /view responses).
+  const app = Fastify({
+    loggerInstance: log,
+    bodyLimit: state.limits.maxJsonBytes,
+    forceCloseConnections: true,
+  });
   await app.register(multipart, { limits: { fileSize: state.limits.maxUploadBytes, files: 4, fields: 32 } });
   // Raw buffers for every other content type: routes parse JSON themselves, so malformed JSON gets a
   // clear 400 (ComfyUI reads the body as JSON whatever the Content-Type says, and answers a bare 500).

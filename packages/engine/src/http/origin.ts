@@ -25,6 +25,10 @@ export function originAllowed(headers: IncomingHttpHeaders): boolean {
   if (!host || !origin) return true;
   const h = split(host.toLowerCase());
   if (!h || !isLoopback(h.hostname)) return true;
+  // ComfyUI compares urlparse(origin).netloc, and skips the check when it is empty: `Origin: null`
+  // (sandboxed frames, file:// pages) and other host-less origins are allowed.
+  const netloc = /^[a-z][a-z0-9+.-]*:\/\/([^/?#]*)/i.exec(origin)?.[1] ?? '';
+  if (netloc === '') return true;
   let o: { hostname: string; port: string };
   try {
     const url = new URL(origin);

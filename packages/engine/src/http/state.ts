@@ -1,3 +1,4 @@
+import type { EngineFeatures } from '../config/features';
 import type { EngineLimits } from '../config/limits';
 import type { DataDirs } from '../data/data-dir';
 import type { Registry } from '../graph/validate';
@@ -22,4 +23,5 @@ export interface EngineState {
   /** ComfyUI's server-wide prompt counter; it also advances on rejected prompts. */
   nextNumber: number;
   argv: string[];
+  features: EngineFeatures;
 }

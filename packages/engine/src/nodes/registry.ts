@@ -1,4 +1,7 @@
+import type { EngineFeatures } from '../config/features';
 import type { Registry } from '../graph/validate';
+import { saveAnimatedPng, saveAnimatedWebp } from './core/animated';
+import { imageFromBatch, repeatImageBatch } from './core/batch';
 import { imageBlend, imageCompositeMasked } from './core/blend';
 import { imageBlur, imageInvert, imageSharpen } from './core/filters';
 import { emptyImage, loadImage, previewImage, saveImage } from './core/image-io';
@@ -11,6 +14,7 @@ import {
   primitiveString,
   primitiveStringMultiline,
 } from './core/primitive';
+import { imageQuantize } from './core/quantize';
 import { stringConcatenate, stringReplace } from './core/text';
 import {
   imageBatch,
@@ -24,6 +28,7 @@ import {
 import { fsDelay } from './flowscale/delay';
 import { fsLoadImage, fsLoadInteger, fsLoadText } from './flowscale/load';
 import { fsSaveImage, fsSaveInteger, fsSaveText } from './flowscale/save';
+import { testNodes } from './testing';
 import type { NodeDefinition } from './types';
 
 /** ComfyUI's core nodes, in the order of its /object_info. */
@@ -58,6 +63,11 @@ export const coreNodes: readonly NodeDefinition[] = [
   primitiveInt,
   primitiveFloat,
   primitiveBoolean,
+  saveAnimatedWebp,
+  saveAnimatedPng,
+  imageQuantize,
+  repeatImageBatch,
+  imageFromBatch,
 ];
 
 export const flowscaleNodes: readonly NodeDefinition[] = [
@@ -71,6 +81,17 @@ export const flowscaleNodes: readonly NodeDefinition[] = [
 ];
 
 export const allNodes: readonly NodeDefinition[] = [...coreNodes, ...flowscaleNodes];
+
+/** The nodes an engine with these features registers. */
+export function nodesFor(
+  features: Pick<EngineFeatures, 'hideFlowscaleNodes' | 'testNodes'>,
+): NodeDefinition[] {
+  return [
+    ...coreNodes,
+    ...(features.hideFlowscaleNodes ? [] : flowscaleNodes),
+    ...(features.testNodes ? testNodes : []),
+  ];
+}
 
 export function createRegistry(nodes: readonly NodeDefinition[] = allNodes): Registry {
   return new Map(nodes.map((n) => [n.name, n]));

@@ -1,6 +1,7 @@
 import type { EngineLimits } from '../config/limits';
 import type { DataDirs } from '../data/data-dir';
 import type { PromptGraph } from '../graph/prompt';
+import type { ModelStore } from './testing/model-store';
 
 /** Input options exactly as ComfyUI's /object_info shows them (default, min, max, step, tooltip, ...). */
 export type InputOptions = Record<string, unknown>;
@@ -27,6 +28,8 @@ export interface NodeResult {
 export interface NodeEnv {
   dirs: DataDirs;
   limits: EngineLimits;
+  /** Models held by the test checkpoint loader (absent when the test nodes are off). */
+  models?: ModelStore;
 }
 
 export interface RunContext extends NodeEnv {
@@ -60,6 +63,10 @@ export interface NodeDefinition {
   input: NodeInputSpecs;
   outputs: readonly string[];
   outputNames?: readonly string[];
+  /** V1 nodes that have them (e.g. loaders) list output tooltips after `output_node`. */
+  outputTooltips?: readonly string[];
+  /** COMBO inputs whose choices are the files of a model folder (input name → folder, e.g. checkpoints). */
+  modelInputs?: Record<string, string>;
   /** Inputs checked by `validate` instead of the built-in type/range/choice checks (ComfyUI's VALIDATE_INPUTS). */
   validatedInputs?: readonly string[];
   /** Returns true, or a message that becomes a custom_validation_failed error. */

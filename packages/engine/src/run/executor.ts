@@ -77,13 +77,23 @@ export class PromptRun {
     const { prompt, outputs, promptId } = this.item;
     this.record('execution_start', { prompt_id: promptId });
     const needed = neededNodes(prompt, outputs);
+    const { cache } = this.deps;
+    // ComfyUI's classic cache keys every node of the prompt, run or not, and keeps only those entries.
+    const keyed = cache.policy === 'classic' ? Object.keys(prompt) : needed;
     try {
-      this.signatures = await computeSignatures(prompt, needed, this.deps.registry, this.deps.env);
+      this.signatures = await computeSignatures(
+        prompt,
+        keyed,
+        this.deps.registry,
+        this.deps.env,
+        new Set(needed),
+      );
     } catch (err) {
       return this.failure(needed[0] ?? '', err);
     }
-    for (const id of needed) {
-      const hit = this.deps.cache.get(this.signatures.get(id)?.key ?? '');
+    cache.startPrompt(new Set([...this.signatures.values()].map((s) => s.key)));
+    for (const id of keyed) {
+      const hit = cache.get(this.signatures.get(id)?.key ?? '');
       if (hit) this.values.set(id, hit);
     }
     this.record('execution_cached', { nodes: [...this.values.keys()], prompt_id: promptId });

@@ -59,6 +59,15 @@ export class SizedMap<V> {
     this.entries.delete(key);
   }
 
+  /** Drops every entry whose key is not in `keep`. */
+  retainOnly(keep: ReadonlySet<string>): void {
+    for (const [key, entry] of this.entries) {
+      if (keep.has(key)) continue;
+      this.entries.delete(key);
+      this.total -= entry.bytes;
+    }
+  }
+
   clear(): void {
     this.entries.clear();
     this.total = 0;

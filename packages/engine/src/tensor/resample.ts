@@ -1,5 +1,5 @@
-import sharp from 'sharp';
 import { yieldToLoop } from './image';
+import { pilLanczos } from './pil-lanczos';
 
 export type ScaleMethod = 'nearest-exact' | 'bilinear' | 'area' | 'bicubic' | 'lanczos';
 export const SCALE_METHODS: readonly ScaleMethod[] = [
@@ -27,25 +27,43 @@ function cubic(x: number): number {
   return 0;
 }
 
+const f32 = Math.fround;
+
+/**
+ * torch's nearest_neighbor_exact_compute_source_index: `floorf((dst + 0.5) * scale)` with a float32
+ * scale, where floorf takes its double argument as a float. That float rounding decides exact ties
+ * (96 → 37: column 18 reads source 48, not 47 as double arithmetic gives).
+ */
+export function nearestExactIndex(o: number, inSize: number, outSize: number): number {
+  const scale = f32(inSize / outSize);
+  return Math.min(Math.floor(f32((o + 0.5) * scale)), inSize - 1);
+}
+
+/** area_pixel_compute_source_index in float32 (torch's opmath for float tensors). */
+function sourceIndex(o: number, scale: number, cubic: boolean): number {
+  const src = f32(f32(scale * f32(o + 0.5)) - 0.5);
+  return !cubic && src < 0 ? 0 : src;
+}
+
 /** Taps that reproduce torch.nn.functional.interpolate (align_corners=False, no antialias). */
 function buildTaps(inSize: number, outSize: number, method: Exclude<ScaleMethod, 'lanczos'>): Taps {
-  const scale = inSize / outSize;
+  const scale = f32(inSize / outSize);
   const index: Int32Array[] = [];
   const weight: Float64Array[] = [];
   for (let o = 0; o < outSize; o++) {
     if (method === 'nearest-exact') {
-      index.push(Int32Array.of(clamp(Math.floor((o + 0.5) * scale), inSize)));
+      index.push(Int32Array.of(nearestExactIndex(o, inSize, outSize)));
       weight.push(Float64Array.of(1));
     } else if (method === 'bilinear') {
-      const src = Math.max(0, (o + 0.5) * scale - 0.5);
+      const src = sourceIndex(o, scale, false);
       const i0 = Math.floor(src);
-      const l = src - i0;
+      const l = f32(src - i0);
       index.push(Int32Array.of(clamp(i0, inSize), clamp(i0 + 1, inSize)));
-      weight.push(Float64Array.of(1 - l, l));
+      weight.push(Float64Array.of(f32(1 - l), l));
     } else if (method === 'bicubic') {
-      const src = (o + 0.5) * scale - 0.5;
+      const src = sourceIndex(o, scale, true);
       const i0 = Math.floor(src);
-      const t = src - i0;
+      const t = f32(src - i0);
       index.push(Int32Array.from([-1, 0, 1, 2], (k) => clamp(i0 + k, inSize)));
       weight.push(Float64Array.from([-1, 0, 1, 2], (k) => cubic(t - k)));
     } else {
@@ -131,15 +149,12 @@ export async function resizeFrame(
   return applyTaps(src, w, h, ch, buildTaps(w, ow, method), buildTaps(h, oh, method));
 }
 
-/** An 8-bit RGB frame resized with libvips' lanczos3 (ComfyUI uses PIL's LANCZOS, the same filter). */
+/** An 8-bit RGB frame resized as ComfyUI does for `lanczos`: PIL's LANCZOS on the 8-bit image. */
 export function lanczosBytes(src: Uint8Array, w: number, h: number, ow: number, oh: number): Promise<Buffer> {
-  return sharp(src, { raw: { width: w, height: h, channels: 3 } })
-    .resize(ow, oh, { fit: 'fill', kernel: 'lanczos3' })
-    .raw()
-    .toBuffer();
+  return pilLanczos(src, w, h, 3, ow, oh);
 }
 
-/** ComfyUI resizes with PIL's LANCZOS here; libvips' lanczos3 is the same filter. */
+/** PIL's LANCZOS on values of the source range (masks go through 8 bits, as ComfyUI's PIL round trip does). */
 async function lanczos(
   src: Uint8Array | Float32Array,
   w: number,
@@ -149,11 +164,8 @@ async function lanczos(
   oh: number,
 ): Promise<Float32Array> {
   const isFloat = src instanceof Float32Array;
-  const bytes = isFloat ? Uint8Array.from(src, (v) => Math.max(0, Math.min(255, Math.round(v * 255)))) : src;
-  const out = await sharp(bytes, { raw: { width: w, height: h, channels: ch } })
-    .resize(ow, oh, { fit: 'fill', kernel: 'lanczos3' })
-    .raw()
-    .toBuffer();
+  const bytes = isFloat ? Uint8Array.from(src, (v) => Math.max(0, Math.min(255, Math.trunc(v * 255)))) : src;
+  const out = await pilLanczos(bytes, w, h, ch, ow, oh);
   return Float32Array.from(out, (v) => (isFloat ? v / 255 : v));
 }
 

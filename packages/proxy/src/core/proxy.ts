@@ -2,6 +2,8 @@ import { limitBody } from './body-limit';
 import { rewriteDownloadUrls } from './downloads';
 import { errorResponse } from './errors';
 import { clientResponseHeaders, upstreamRequestHeaders } from './headers';
+import { createNodeUpstreamFetch } from './node-upstream';
+import { createRunOwners, DEFAULT_OWNER_KEY, type RunOwners } from './owners';
 import { createRateLimiter, type RateLimitOptions } from './rate-limit';
 import { matchRoute, OPERATIONS, type Operation } from './routes';
 import { passBody } from './stream';
@@ -51,11 +53,24 @@ export interface FlowScaleProxyOptions {
    */
   publicUrl?: string;
   rewriteDownloadUrls?: boolean;
-  /** fetch used for upstream calls. */
+  /**
+   * Runs belong to the signed-in caller who created them: the proxy records the caller's id as run
+   * metadata (`proxy_user`, or `metadataKey`) that the browser cannot override, lists only the caller's
+   * runs, and answers another caller's run id with the upstream's unknown-run 404 on every run endpoint.
+   * Needs an upstream that stores run metadata (@flowscale/server). Off by default.
+   */
+  ownRuns?: boolean | { metadataKey?: string };
+  /**
+   * fetch used for upstream calls. Default: a `node:http(s)` client that destroys the upstream socket of
+   * any request the caller abandons. Pass `globalThis.fetch` on runtimes without `node:http`.
+   */
   fetch?: typeof fetch;
   /** Called with unexpected failures (upstream unreachable, catalogue lookups); never with the key. */
   onError?: (error: unknown) => void;
 }
+
+/** The upstream's own answer for a run id it does not know, so another caller's run looks the same. */
+const unknownRun = (runId: string): Response => errorResponse(404, 'RUN_NOT_FOUND', `Unknown run: ${runId}`);
 
 export type FlowScaleProxyHandler = (request: Request, context?: ProxyContext) => Promise<Response>;
 
@@ -69,7 +84,7 @@ export function createFlowScaleProxy(options: FlowScaleProxyOptions): FlowScaleP
   const upstream = new URL(options.upstream);
   const upstreamBase = upstream.pathname.replace(/\/+$/, '');
   const prefix = (options.prefix ?? '').replace(/\/+$/, '');
-  const doFetch = options.fetch ?? globalThis.fetch;
+  const doFetch = options.fetch ?? createNodeUpstreamFetch();
   const maxBody = options.maxBodyBytes ?? DEFAULT_MAX_BODY;
   const operations = new Set<Operation>(options.allow?.operations ?? OPERATIONS);
   const limiter =
@@ -94,6 +109,16 @@ export function createFlowScaleProxy(options: FlowScaleProxyOptions): FlowScaleP
         if (!res.ok) throw new Error(`Workflow list lookup failed with HTTP ${res.status}`);
         return parseCatalog(await res.json());
       })
+    : undefined;
+
+  const owners: RunOwners | undefined = options.ownRuns
+    ? createRunOwners(
+        (typeof options.ownRuns === 'object' && options.ownRuns.metadataKey) || DEFAULT_OWNER_KEY,
+        (runId) =>
+          doFetch(upstreamUrl(`/api/v1/runs/${encodeURIComponent(runId)}`), {
+            headers: { 'x-api-key': options.apiKey, accept: 'application/json' },
+          }),
+      )
     : undefined;
 
   return async (request, context = {}) => {
@@ -168,6 +193,21 @@ export function createFlowScaleProxy(options: FlowScaleProxyOptions): FlowScaleP
       }
     }
 
+    if (owners) {
+      if (route.operation === 'run') owners.tagSubmission(url.searchParams, caller.id);
+      if (route.operation === 'getRuns') owners.narrowListing(url.searchParams, caller.id);
+      if (route.runId) {
+        let owned: boolean;
+        try {
+          owned = await owners.owns(route.runId, caller.id);
+        } catch (error) {
+          report(error);
+          return errorResponse(502, 'upstream_unavailable', 'Could not look up the run upstream');
+        }
+        if (!owned) return unknownRun(route.runId);
+      }
+    }
+
     // An event stream holds an upstream connection for the whole run; count them per caller.
     let release = () => {};
     if (route.operation === 'events') {
@@ -229,10 +269,19 @@ export function createFlowScaleProxy(options: FlowScaleProxyOptions): FlowScaleP
     const isJson = upstreamResponse.ok && /\bjson\b/.test(upstreamResponse.headers.get('content-type') ?? '');
     const filterList = gate && route.operation === 'workflows' && !route.workflow;
     const rewrite = rewriteDownloads && (route.operation === 'output' || route.operation === 'getRun');
-    if (isJson && (filterList || rewrite)) {
+    const checkOwner = owners && (route.operation === 'output' || route.operation === 'queue');
+    if (isJson && (filterList || rewrite || checkOwner)) {
       // Small JSON replies only; uploads, files and event streams are never buffered.
       let json: unknown = await upstreamResponse.json().catch(() => null);
       if (filterList) json = gate.filterList(json);
+      if (owners && route.operation === 'queue') json = await owners.filterQueue(json, caller.id);
+      if (owners && route.operation === 'output') {
+        const runId = (json as { data?: { run_id?: unknown } } | null)?.data?.run_id;
+        const name = url.searchParams.get('filename') ?? '';
+        if (typeof runId !== 'string' || !(await owners.owns(runId, caller.id).catch(() => false))) {
+          return errorResponse(404, 'OUTPUT_NOT_FOUND', `No run has an output named ${name}`);
+        }
+      }
       if (rewrite)
         json = rewriteDownloadUrls(json, options.publicUrl?.replace(/\/+$/, '') ?? `${url.origin}${prefix}`);
       headers.delete('content-length');

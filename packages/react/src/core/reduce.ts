@@ -1,4 +1,5 @@
-import type { RunEvent } from 'flowscale';
+import type { RunEvent, RunEventOutput } from 'flowscale';
+import { isRunStatus } from 'flowscale/events';
 import type { RunOutput, RunPhase, RunSnapshot } from './types';
 
 /** Applies one run event to the snapshot. Pure, so replayed and live events fold the same way. */
@@ -47,10 +48,9 @@ export function reduceRunEvent(state: RunSnapshot, event: RunEvent): RunSnapshot
   return next;
 }
 
-function toOutput(o: NonNullable<RunEvent['outputs']>[number]): RunOutput {
-  const name = o.name ?? o.filename.replace(/\.[^.]+$/, '');
+function toOutput(o: RunEventOutput): RunOutput {
   return {
-    name,
+    name: o.name,
     filename: o.filename,
     ...(o.content_type ? { contentType: o.content_type } : {}),
     ...(typeof o.size === 'number' ? { size: o.size } : {}),
@@ -70,18 +70,9 @@ export function mergeOutputs(current: RunOutput[], incoming: RunOutput[]): RunOu
 }
 
 function phaseOf(status: string | undefined, fallback: RunPhase): RunPhase {
-  switch (status) {
-    case 'queued':
-    case 'running':
-    case 'completed':
-    case 'failed':
-    case 'cancelled':
-      return status;
-    case 'error':
-      return 'failed';
-    default:
-      return fallback;
-  }
+  // FlowScale's hosted API calls a failed run `error`.
+  if (status === 'error') return 'failed';
+  return status !== undefined && isRunStatus(status) ? status : fallback;
 }
 
 function clampProgress(value: unknown, fallback: number): number {

@@ -31,10 +31,19 @@ export class RunStore extends Store<RunSnapshot> {
     workflowId: string,
     inputs: Record<string, unknown>,
     groupId?: string,
+    trackUpload = false,
   ): Promise<string | null> {
     const generation = this.reset({ ...IDLE_RUN, status: 'submitting' });
+    // Opt-in: in a browser, progress means sending this request with XMLHttpRequest rather than fetch.
+    const onUploadProgress = trackUpload
+      ? (upload: RunSnapshot['upload']) => {
+          if (generation === this.generation) this.setState({ ...this.state, upload });
+        }
+      : undefined;
     try {
-      const response = await this.client.executeWorkflow(workflowId, inputs as WorkflowInput, groupId);
+      const response = await this.client.executeWorkflow(workflowId, inputs as WorkflowInput, groupId, {
+        onUploadProgress,
+      });
       const runId = response.data.run_id;
       if (generation !== this.generation) return runId; // superseded by a newer submit/follow
       this.setState({ ...this.state, runId, status: 'queued' });

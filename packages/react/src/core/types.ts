@@ -1,9 +1,11 @@
-import type { FlowscaleAPI } from 'flowscale';
+import type { FlowscaleAPI, RunStatus } from 'flowscale';
+import { isTerminalStatus } from 'flowscale/events';
 
 /** The SDK client the hooks drive; normally a `FlowscaleAPI` in `proxyMode`. */
 export type FlowScaleClient = FlowscaleAPI;
 
-export type RunPhase = 'idle' | 'submitting' | 'queued' | 'running' | 'completed' | 'failed' | 'cancelled';
+/** The run's status, or where the hook is before it has a run. */
+export type RunPhase = 'idle' | 'submitting' | RunStatus;
 
 export interface RunOutput {
   /** The output name (`filename_prefix_3_AB12CD34EF`), as `getOutput` accepts it. */
@@ -32,6 +34,8 @@ export interface RunSnapshot {
   lastSeq: number;
   /** True while the event stream is open. */
   connected: boolean;
+  /** The inputs' upload while submitting (`loaded === total` once sent); null before and for a followed run. */
+  upload: { loaded: number; total: number | undefined } | null;
 }
 
 export const IDLE_RUN: RunSnapshot = Object.freeze({
@@ -44,7 +48,7 @@ export const IDLE_RUN: RunSnapshot = Object.freeze({
   error: null,
   lastSeq: 0,
   connected: false,
+  upload: null,
 }) as RunSnapshot;
 
-export const isTerminal = (status: RunPhase): boolean =>
-  status === 'completed' || status === 'failed' || status === 'cancelled';
+export const isTerminal = (status: RunPhase): boolean => isTerminalStatus(status);

@@ -18,8 +18,20 @@ export interface ExecuteWorkflowResult extends RunSnapshot {
   isRunning: boolean;
 }
 
+export interface ExecuteWorkflowHookOptions {
+  /**
+   * Report the inputs' upload in `upload` ({ loaded, total }) while submitting. In browsers the request is
+   * then sent with XMLHttpRequest (fetch cannot report upload progress). @default false
+   */
+  uploadProgress?: boolean;
+}
+
 /** Submits runs of a workflow and follows each one live: status, progress, current node, outputs. */
-export function useExecuteWorkflow(workflowId?: string): ExecuteWorkflowResult {
+export function useExecuteWorkflow(
+  workflowId?: string,
+  hookOptions: ExecuteWorkflowHookOptions = {},
+): ExecuteWorkflowResult {
+  const { uploadProgress = false } = hookOptions;
   const client = useFlowScaleClient();
   const [store] = useState(() => new RunStore(client, null));
   const snapshot = useRunSnapshot(store);
@@ -28,9 +40,9 @@ export function useExecuteWorkflow(workflowId?: string): ExecuteWorkflowResult {
     (inputs, opts = {}) => {
       const id = opts.workflowId ?? workflowId;
       if (!id) return Promise.reject(new TypeError('useExecuteWorkflow: no workflowId given'));
-      return store.submit(id, inputs, opts.groupId);
+      return store.submit(id, inputs, opts.groupId, uploadProgress);
     },
-    [store, workflowId],
+    [store, workflowId, uploadProgress],
   );
   const cancel = useCallback(() => store.cancel(), [store]);
   const reset = useCallback(() => store.follow(null), [store]);

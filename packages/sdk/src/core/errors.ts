@@ -5,6 +5,11 @@ const KIND = Symbol.for('flowscale.error.kind');
 export interface ErrorDetail {
   field: string;
   message: string;
+  /** For a workflow's graph (self-hosted server): the kind of problem, and the node, class and input. */
+  kind?: string;
+  node_id?: string;
+  class_type?: string;
+  input?: string;
 }
 
 export interface FlowScaleErrorOptions {

@@ -13,11 +13,14 @@ const LEVELS: LogLevel[] = ['debug', 'info', 'warn', 'error'];
  */
 export class Logger {
   declare config: LoggingConfig;
-  #secret: string | undefined;
+  #secret: RegExp | undefined;
 
   constructor(config: LoggingConfig, secret?: string) {
     this.config = config;
-    this.#secret = secret;
+    // Whole tokens only: a short key must not turn `/workflows` into `/wor[redacted]flows`. A key is never
+    // part of a longer run of key characters, so those are the boundaries.
+    if (secret)
+      this.#secret = RegExp(`(?<![\\w-])${secret.replace(/[$()*+.?[\\\]^{|}]/g, '\\$&')}(?![\\w-])`, 'g');
   }
 
   log(level: LogLevel, message: string): void {
@@ -26,6 +29,6 @@ export class Logger {
   }
 
   redact(text: string): string {
-    return this.#secret ? text.split(this.#secret).join('[redacted]') : text;
+    return this.#secret ? text.replace(this.#secret, '[redacted]') : text;
   }
 }

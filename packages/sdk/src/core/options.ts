@@ -1,3 +1,5 @@
+import type { ExecutionOptions } from '../types/api';
+import type { UploadProgressHandler } from '../uploads/progress';
 import type { LogLevel } from './logger';
 
 /** The optional trailing argument every method accepts. */
@@ -10,6 +12,22 @@ export interface RequestOptions {
   headers?: Record<string, string>;
   /** Sent as `Idempotency-Key`; also makes a POST safe to retry. `executeWorkflow` generates one. */
   idempotencyKey?: string;
+}
+
+/** The options of `executeWorkflow` (and, through ExecuteWorkflowAsyncOptions, `executeWorkflowAsync`). */
+export interface ExecuteWorkflowOptions extends RequestOptions {
+  /**
+   * Called as the inputs upload, with `{ loaded, total }` bytes of the request body: monotonic, and the last
+   * call has `loaded === total`. Node counts the streamed body; browsers send this one request with
+   * XMLHttpRequest, as fetch cannot report upload progress there.
+   */
+  onUploadProgress?: UploadProgressHandler;
+  /**
+   * How the server runs it: `priority` orders its queue (`normal` when unset); `timeout` (ms) bounds the
+   * run's execution there, after which it fails with "Run timed out after N ms". Unlike the per-attempt
+   * `timeout` above, these are sent to the server (as the `priority` and `timeout` query parameters).
+   */
+  execution?: Pick<ExecutionOptions, 'priority' | 'timeout'>;
 }
 
 /** A `WebSocket` constructor: the browser's global, or `WebSocket` from `flowscale/node` (the `ws` adapter). */
@@ -53,6 +71,11 @@ export interface FlowscaleConfig {
    * `User-Agent` in Node; browsers do not let scripts set that one).
    */
   customHeaders?: Record<string, string>;
+  /**
+   * Headers computed for each request to the API (each attempt), between `customHeaders` and the call's
+   * own: for values that change per call. `traceHeaders` from `flowscale/otel` sends the active trace.
+   */
+  requestHeaders?: () => Record<string, string> | undefined;
   /** Required to use an `apiKey` in a browser, where every visitor can read it. */
   allowDangerouslyExposeApiKey?: boolean;
   /** @default true */
@@ -66,6 +89,9 @@ export interface FlowscaleConfig {
   httpAgent?: unknown;
   /** A `fetch` implementation. @default globalThis.fetch */
   fetchImpl?: FetchLike;
-  /** A `WebSocket` constructor. @default globalThis.WebSocket; in Node use `WebSocket` from 'flowscale/node'. */
+  /**
+   * A `WebSocket` constructor. @default globalThis.WebSocket; where there is none (Node 20) the `ws`
+   * package, loaded on first connect (an optional peer dependency: `npm install ws`).
+   */
   webSocketImpl?: WebSocketConstructor;
 }

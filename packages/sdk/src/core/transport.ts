@@ -1,13 +1,13 @@
 import { isWebStream } from '../uploads/uploadable';
 import { type ErrorDetail, FlowScaleError, NetworkError, ValidationError } from './errors';
 import type { Logger } from './logger';
-import type { FlowscaleConfig, RequestOptions } from './options';
+import type { ExecuteWorkflowOptions, FlowscaleConfig } from './options';
 import { backoffDelay, isTransient, retryDelayFor } from './retry';
 import { linkSignal, timing } from './timing';
 
 export type Query = Record<string, string | number | null | undefined>;
 
-export interface Call extends RequestOptions {
+export interface Call extends ExecuteWorkflowOptions {
   method: string;
   /** API path, or (with `url`) the URL without its query, for log lines and error messages. */
   path: string;
@@ -48,8 +48,20 @@ export interface Transport {
   open(call: Call, bodyInTimeout?: boolean): Promise<OpenResponse>;
 }
 
+// Once per process: every client built with the same options would say the same thing.
+let agentWarned = false;
+
 export function createTransport(config: TransportConfig): Transport {
   const { logger } = config;
+  const agent = config.httpAgent as { dispatch?: unknown } | undefined;
+  const agentKey = agent && (typeof agent.dispatch === 'function' ? 'dispatcher' : 'agent');
+  if (agentKey === 'agent' && !config.fetchImpl && !agentWarned) {
+    agentWarned = true;
+    logger.log(
+      'warn',
+      'httpAgent has no effect with the native fetch (it keeps connections alive already). Pass an undici Agent (npm install undici: httpAgent: new Agent({ connections: 8 })), or a fetchImpl that takes an http.Agent.',
+    );
+  }
 
   async function request<T>(call: Call): Promise<T | null> {
     const { response, signal, dispose } = await open(call, true);
@@ -109,12 +121,17 @@ export function createTransport(config: TransportConfig): Transport {
       // a copy of every chunk it sends (measured: 1 GiB of RSS for a 1 GiB upload).
       init.redirect = 'error';
     }
-    const agent = config.httpAgent as { dispatch?: unknown } | undefined;
-    if (agent) init[typeof agent.dispatch === 'function' ? 'dispatcher' : 'agent'] = agent;
+    if (agentKey) init[agentKey] = agent;
     const fetchImpl = config.fetchImpl ?? globalThis.fetch;
     logger.log('debug', `${call.method} ${call.path}`);
     try {
-      const response = await fetchImpl(call.url ?? urlOf(config.baseUrl + call.path, call.query), init);
+      const url = call.url ?? urlOf(config.baseUrl + call.path, call.query);
+      const progress = call.body !== undefined && call.onUploadProgress;
+      const response = await (progress
+        ? import('../uploads/progress').then((m) =>
+            m.sendWithProgress(fetchImpl, url, init as never, progress, !!config.fetchImpl),
+          )
+        : fetchImpl(url, init));
       if (!bodyInTimeout) link.clearTimer();
       return { response, signal: link.signal, dispose: link.dispose };
     } catch (error) {
@@ -128,7 +145,7 @@ export function createTransport(config: TransportConfig): Transport {
     // Another host (a signed URL) gets only this call's own headers: never the key or a bearer token.
     const headers: Record<string, string> = call.url
       ? { ...call.headers }
-      : { ...config.customHeaders, ...call.headers };
+      : { ...config.customHeaders, ...config.requestHeaders?.(), ...call.headers };
     if (call.contentType) headers['Content-Type'] = call.contentType;
     if (call.idempotencyKey) headers['Idempotency-Key'] = call.idempotencyKey;
     if (!call.url && !config.proxyMode && config.apiKey) headers['X-API-KEY'] = config.apiKey;

@@ -1,4 +1,3 @@
-import { FlowScaleError } from '../core/errors';
 import type { WebSocketConstructor, WebSocketLike } from '../core/options';
 import { timing } from '../core/timing';
 import type { TransportConfig } from '../core/transport';
@@ -41,22 +40,31 @@ export function openReconnectingSocket(
   options: ConnectWebSocketOptions,
 ): SocketHandle {
   const { customHeaders, logger } = config;
-  const Impl = config.webSocketImpl ?? (globalThis as { WebSocket?: WebSocketConstructor }).WebSocket;
-  if (!Impl) {
-    throw new FlowScaleError("No WebSocket: pass webSocketImpl (Node: WebSocket from 'flowscale/node')", {
-      code: 'no_websocket',
-    });
-  }
+  let Impl = config.webSocketImpl ?? (globalThis as { WebSocket?: WebSocketConstructor }).WebSocket;
   const apiKey = config.proxyMode ? undefined : config.apiKey;
   const url = `${config.baseUrl.replace(/^http/, 'ws')}/api/v1/ws`;
   const { reconnect = true, reconnectInterval = 1000, maxReconnectAttempts = 5 } = options;
-  let socket: WebSocketLike;
+  let socket: WebSocketLike | undefined;
   let stopped = false;
   let attempts = 0;
   // Active subscribe messages by run id: a new connection knows nothing of the old one's subscriptions.
   const subscriptions = new Map<unknown, string | false>();
 
-  const open = () => {
+  const open = (): unknown => {
+    // No global WebSocket (Node 20): load `ws` once, then open. A missing `ws` is reported through onError.
+    if (!Impl)
+      return import('./node-socket')
+        .then((m) => m.loadWs())
+        .then(
+          (loaded) => {
+            Impl = loaded;
+            stopped || open();
+          },
+          (error: Error) => {
+            logger.log('error', error.message);
+            options.onError?.(error);
+          },
+        );
     // Browsers cannot send headers on a WebSocket, so the key travels as a subprotocol there.
     const current = Impl.acceptsHeaders
       ? new Impl(url, undefined, {
@@ -94,10 +102,10 @@ export function openReconnectingSocket(
   open();
   return {
     get connected() {
-      return socket.readyState === 1;
+      return socket?.readyState === 1;
     },
     send(message) {
-      if (socket.readyState !== 1) return false;
+      if (socket?.readyState !== 1) return false;
       const text = typeof message === 'string' ? message : JSON.stringify(message);
       socket.send(text);
       // The last client_event per run says whether it is subscribed; subscribe messages are re-sent.
@@ -111,7 +119,7 @@ export function openReconnectingSocket(
     },
     close() {
       stopped = true;
-      socket.close(1000, 'client disconnect');
+      socket?.close(1000, 'client disconnect');
     },
   };
 }

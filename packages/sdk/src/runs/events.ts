@@ -3,10 +3,10 @@ import type { RequestOptions } from '../core/options';
 import { backoffDelay } from '../core/retry';
 import { timing } from '../core/timing';
 import type { Transport } from '../core/transport';
-import type { RunEvent, RunEventMessage } from '../types/api';
+import { TERMINAL_STATUSES } from '../events/terminal';
+import type { RunEvent, TerminalStatus } from '../events/types';
+import type { RunEventMessage } from '../types/api';
 import { createSseParser, type SseMessage } from './sse-parser';
-
-export const TERMINAL_EVENTS = ['run.completed', 'run.failed', 'run.cancelled'];
 
 export interface FollowOptions extends RequestOptions {
   /** Replay from this sequence number (inclusive). */
@@ -58,7 +58,9 @@ export async function followRunEvents(
         lastSeq = seq;
         failures = 0;
         options.onEvent({ id: message.id, event: message.event, data });
-        if (TERMINAL_EVENTS.includes(data.type)) return data;
+        // Each event carries the run's status once it applied, so the one that leaves the run in a terminal
+        // status is its terminal event. Testing the type instead costs 3 B gzipped of the browser budget's 4.
+        if (TERMINAL_STATUSES.includes(data.status as TerminalStatus)) return data;
       }
     } catch (error) {
       if (signal?.aborted || error instanceof FlowScaleError) throw error;

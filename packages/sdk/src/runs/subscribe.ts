@@ -1,7 +1,6 @@
 import { linkSignal } from '../core/timing';
 import type { Transport } from '../core/transport';
 import type { RunEventMessage } from '../types/api';
-import { followRunEvents } from './events';
 
 export interface SubscribeRunEventsOptions {
   /** Replay from this sequence number (inclusive). */
@@ -34,18 +33,22 @@ export function subscribeRunEvents(
     if (options.onError) options.onError(error);
     else transport.config.logger.log('error', `Run ${runId} event stream: ${(error as Error).message}`);
   };
-  const done = followRunEvents(transport, runId, {
-    ...options,
-    signal: link.signal,
-    onEvent: (event) => {
-      // A bug in the caller's handler is not a dropped connection: reconnecting would not fix it.
-      try {
-        options.onEvent?.(event);
-      } catch (error) {
-        report(error);
-      }
-    },
-  })
+  // The event-stream reader is a lazy chunk, loaded by the first subscription.
+  const done = import('./events')
+    .then(({ followRunEvents }) =>
+      followRunEvents(transport, runId, {
+        ...options,
+        signal: link.signal,
+        onEvent: (event) => {
+          // A bug in the caller's handler is not a dropped connection: reconnecting would not fix it.
+          try {
+            options.onEvent?.(event);
+          } catch (error) {
+            report(error);
+          }
+        },
+      }),
+    )
     .then(
       () => {},
       (error) => {

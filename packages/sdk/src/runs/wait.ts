@@ -1,15 +1,15 @@
 import { RunFailedError } from '../core/errors';
-import type { RequestOptions } from '../core/options';
+import type { ExecuteWorkflowOptions, RequestOptions } from '../core/options';
 import { isTransient } from '../core/retry';
 import { timing } from '../core/timing';
 import type { Transport } from '../core/transport';
+import type { RunEvent } from '../events/types';
 import type {
   ApiResponse,
   ExecuteWorkflowResponseData,
   GetAllOutputsResponse,
   OutputData,
   OutputEntry,
-  RunEvent,
   RunRecord,
 } from '../types/api';
 import { followRunEvents } from './events';
@@ -22,7 +22,7 @@ export type AsyncUpdate =
   | { type: 'poll_retry'; runId: string; attempt: number; delayMs: number; error: unknown }
   | { type: 'completed'; runId: string; data: GetAllOutputsResponse };
 
-export interface ExecuteWorkflowAsyncOptions extends RequestOptions {
+export interface ExecuteWorkflowAsyncOptions extends ExecuteWorkflowOptions {
   /**
    * Progress updates. An exception thrown here is logged (level `error`) and does not stop the wait: a bug
    * in a progress handler must not lose the run's result.
@@ -56,7 +56,13 @@ export async function runToCompletion(
   options: ExecuteWorkflowAsyncOptions,
 ): Promise<GetAllOutputsResponse> {
   // The idempotency key belongs to the POST that created the run, not to the reads that follow it.
-  const { onIntermediateResponse, mode = 'auto', idempotencyKey: _k, ...request } = options;
+  const {
+    onIntermediateResponse,
+    mode = 'auto',
+    idempotencyKey: _k,
+    onUploadProgress: _p,
+    ...request
+  } = options;
   const { logger } = transport.config;
   const emit = (update: AsyncUpdate) => {
     try {
@@ -76,10 +82,9 @@ export async function runToCompletion(
       await followRunEvents(transport, runId, {
         ...reads,
         onEvent: ({ data }) => {
-          const { output } = data;
           emit(
-            output
-              ? { type: 'output_status', runId, filename: output.filename, ready: true, data: null }
+            'output' in data
+              ? { type: 'output_status', runId, filename: data.output.filename, ready: true, data: null }
               : { type: 'run_status', runId, status: data.status, progress: data.progress, data },
           );
         },

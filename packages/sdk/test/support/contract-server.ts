@@ -5,6 +5,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { AddressInfo } from 'node:net';
 import { Readable } from 'node:stream';
 import { type WebSocket, WebSocketServer } from 'ws';
+import { isTerminalEventType, isTerminalStatus } from '../../src/events';
 
 export interface Fault {
   method?: string;
@@ -260,7 +261,7 @@ export async function startContractServer(options: ContractServerOptions = {}) {
       if (method === 'GET' && !runMatch[2]) return ok(res, publicRun(run));
       if (method === 'GET' && runMatch[2] === '/events') return streamEvents(req, res, run, full);
       if (method === 'POST' && runMatch[2] === '/cancel') {
-        if (['completed', 'failed', 'cancelled'].includes(run.status)) {
+        if (isTerminalStatus(run.status)) {
           return send(res, 409, { status: 'error', errors: 'Run already finished', code: 'conflict' });
         }
         advance(run, 'run.cancelled', 'cancelled');
@@ -406,7 +407,7 @@ export async function startContractServer(options: ContractServerOptions = {}) {
     }
     let i = 0;
     const tick = () => {
-      if (['cancelled', 'failed', 'completed'].includes(run.status) || i >= steps.length) return;
+      if (isTerminalStatus(run.status) || i >= steps.length) return;
       steps[i++]!();
       setTimeout(tick, stepMs);
     };
@@ -474,7 +475,7 @@ export async function startContractServer(options: ContractServerOptions = {}) {
         return;
       }
       res.write(text.slice(7));
-      if (['run.completed', 'run.failed', 'run.cancelled'].includes(event.type)) {
+      if (isTerminalEventType(event.type)) {
         run.listeners.delete(write);
         res.end();
       }

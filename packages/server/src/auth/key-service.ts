@@ -1,6 +1,8 @@
 import { randomUUID } from 'node:crypto';
-import { KeyNotFound } from '../http/errors';
-import type { ApiKeyRecord, KeyRole, Storage } from '../storage/types';
+import { KeyNotFound } from '../errors';
+import { DEFAULT_PROJECT_ID } from '../projects/migration';
+import type { ApiKeyRecord, KeyRole } from '../storage/records';
+import type { KeyStore } from '../storage/stores';
 import { generateApiKey, hashApiKey, hashesEqual, keyPrefix } from './keys';
 
 export interface KeyView {
@@ -11,6 +13,8 @@ export interface KeyView {
   created_at: string;
   last_used_at: string | null;
   revoked_at: string | null;
+  project_id: string;
+  expires_at: string | null;
 }
 
 export const toKeyView = (record: ApiKeyRecord): KeyView => ({
@@ -21,6 +25,28 @@ export const toKeyView = (record: ApiKeyRecord): KeyView => ({
   created_at: record.createdAt,
   last_used_at: record.lastUsedAt,
   revoked_at: record.revokedAt,
+  project_id: record.projectId,
+  expires_at: record.expiresAt,
+});
+
+export interface NewKey {
+  name: string;
+  role: KeyRole;
+  projectId: string;
+  /** ISO time after which the key is refused; null: never. */
+  expiresAt: string | null;
+}
+
+/** Whether the key's expiry has passed; an expired key is refused with its own message. */
+export const isExpired = (record: ApiKeyRecord, nowMs = Date.now()): boolean =>
+  record.expiresAt !== null && Date.parse(record.expiresAt) <= nowMs;
+
+/** Configured and generated keys: admins of the default project, never expiring. */
+const adminKey = (name: string): NewKey => ({
+  name,
+  role: 'admin',
+  projectId: DEFAULT_PROJECT_ID,
+  expiresAt: null,
 });
 
 const TOUCH_EVERY_MS = 60_000;
@@ -29,7 +55,7 @@ const TOUCH_EVERY_MS = 60_000;
 const RECENT_LIMIT = 1000;
 
 export class KeyService {
-  readonly #storage: Storage;
+  readonly #keys: KeyStore;
   readonly #cache = new Map<string, ApiKeyRecord | null>();
   /**
    * Keys seen recently → their record, so a busy client skips the hash per request. Only valid keys are
@@ -38,21 +64,21 @@ export class KeyService {
   readonly #recent = new Map<string, ApiKeyRecord>();
   readonly #touchedAt = new Map<string, number>();
 
-  constructor(storage: Storage) {
-    this.#storage = storage;
+  constructor(keys: KeyStore) {
+    this.#keys = keys;
   }
 
   /** Registers configured keys; with none configured and none stored, generates one and returns it (once). */
   async bootstrap(configuredKeys: string[]): Promise<string | undefined> {
     const now = new Date().toISOString();
     const hashes = configuredKeys.map(hashApiKey);
-    await this.#storage.revokeConfigKeysExcept(hashes, now);
+    await this.#keys.revokeConfigKeysExcept(hashes, now);
     for (const [index, key] of configuredKeys.entries()) {
-      await this.#storage.insertKey(this.#record(key, `configured #${index + 1}`, 'admin', 'config', now));
+      await this.#keys.insert(this.#record(key, adminKey(`configured #${index + 1}`), 'config', now));
     }
-    if (configuredKeys.length > 0 || (await this.#storage.countUsableKeys()) > 0) return undefined;
+    if (configuredKeys.length > 0 || (await this.#keys.countUsable()) > 0) return undefined;
     const key = generateApiKey();
-    await this.#storage.insertKey(this.#record(key, 'generated admin key', 'admin', 'generated', now));
+    await this.#keys.insert(this.#record(key, adminKey('generated admin key'), 'generated', now));
     return key;
   }
 
@@ -69,7 +95,7 @@ export class KeyService {
     const keyHash = hashApiKey(key);
     let record = this.#cache.get(keyHash);
     if (record === undefined) {
-      record = (await this.#storage.findKeyByHash(keyHash)) ?? null;
+      record = (await this.#keys.findByHash(keyHash)) ?? null;
       this.#cache.set(keyHash, record);
     }
     // The lookup is by hash, but compare again in constant time so equality never short-circuits on content.
@@ -80,34 +106,30 @@ export class KeyService {
     return record;
   }
 
-  async create(name: string, role: KeyRole): Promise<{ view: KeyView; key: string }> {
+  async create(spec: NewKey): Promise<{ view: KeyView; key: string }> {
     const key = generateApiKey();
-    const record = this.#record(key, name, role, 'api', new Date().toISOString());
-    await this.#storage.insertKey(record);
+    const record = this.#record(key, spec, 'api', new Date().toISOString());
+    await this.#keys.insert(record);
     return { view: toKeyView(record), key };
   }
 
   async list(): Promise<KeyView[]> {
-    return (await this.#storage.listKeys()).map(toKeyView);
+    return (await this.#keys.list()).map(toKeyView);
   }
 
   async revoke(id: string): Promise<void> {
-    if (!(await this.#storage.revokeKey(id, new Date().toISOString()))) throw new KeyNotFound(id);
+    if (!(await this.#keys.revoke(id, new Date().toISOString()))) throw new KeyNotFound(id);
     this.#cache.clear();
     this.#recent.clear();
   }
 
-  #record(
-    key: string,
-    name: string,
-    role: KeyRole,
-    source: ApiKeyRecord['source'],
-    now: string,
-  ): ApiKeyRecord {
+  #record(key: string, spec: NewKey, source: ApiKeyRecord['source'], now: string): ApiKeyRecord {
     return {
       id: randomUUID(),
-      name,
-      role,
+      name: spec.name,
+      role: spec.role,
+      projectId: spec.projectId,
+      expiresAt: spec.expiresAt,
       prefix: keyPrefix(key),
       keyHash: hashApiKey(key),
       source,
@@ -123,6 +145,6 @@ export class KeyService {
     this.#touchedAt.set(record.id, now);
     const at = new Date(now).toISOString();
     record.lastUsedAt = at;
-    void this.#storage.touchKey(record.id, at).catch(() => undefined);
+    void this.#keys.touch(record.id, at).catch(() => undefined);
   }
 }

@@ -1,11 +1,16 @@
+import type { Logger } from 'pino';
+import type { BackendTls } from './backend-tls';
 import { ComfyClient } from './comfy-client';
 import { ComfySocket } from './comfy-socket';
 import type { ComfyMessage, ComfyQueue } from './comfy-types';
+import { describeSocketError } from './socket-errors';
 
 export interface BackendConfig {
   /** Stable identity stored on runs: the URL, or "embedded" for the in-process engine. */
   id: string;
   url: string;
+  /** Certificate checks for an `https://` URL (ignored for http). */
+  tls?: BackendTls;
 }
 
 export interface Backend {
@@ -18,10 +23,24 @@ export interface Backend {
   connected: boolean;
   /** Declared dead: disconnected for longer than the grace period. */
   down: boolean;
+  /**
+   * The last connection attempt was refused: nothing listens there, so the backend process (and the
+   * queue ComfyUI keeps in memory) is gone. Any other failure may be a network partition, behind which
+   * the backend can still be executing what it was given.
+   */
+  refused: boolean;
   queueRemaining: number;
-  /** Unfinished runs this server has placed on the backend. */
-  assigned: number;
+  /** Unfinished runs this server has placed on the backend; changed only through leases. */
+  readonly assigned: number;
 }
+
+/** A run's place on a backend, counted against it until released (idempotent). */
+export interface BackendLease {
+  readonly backend: Backend;
+  release(): void;
+}
+
+type MutableBackend = { -readonly [K in keyof Backend]: Backend[K] };
 
 export interface PoolListener {
   onMessage(backend: Backend, message: ComfyMessage): void;
@@ -37,9 +56,20 @@ export class BackendPool {
   readonly #listener: PoolListener;
   readonly #deadAfterMs: number;
   readonly #deadTimers = new Map<string, NodeJS.Timeout>();
+  readonly #watched = new Set<string>();
+  /** The reason last logged per backend, so a backend down for hours logs once, not per retry. */
+  readonly #reported = new Map<string, string>();
+  readonly #log: Pick<Logger, 'warn' | 'info'> | undefined;
 
-  constructor(configs: BackendConfig[], listener: PoolListener, deadAfterMs = 3000) {
+  constructor(
+    configs: BackendConfig[],
+    listener: PoolListener,
+    deadAfterMs = 3000,
+    log?: Pick<Logger, 'warn' | 'info'>,
+    heartbeatMs?: number,
+  ) {
     this.#listener = listener;
+    this.#log = log;
     this.#deadAfterMs = deadAfterMs;
     this.#backends = configs.map((config, index) => {
       // The socket's callbacks only run after connecting, by which time `backend` is initialised.
@@ -47,14 +77,20 @@ export class BackendPool {
         id: config.id,
         name: `container #${index + 1}`,
         url: config.url,
-        client: new ComfyClient(config.url),
-        socket: new ComfySocket(config.url, {
-          onOpen: () => this.#connected(backend),
-          onMessage: (message) => this.#message(backend, message),
-          onClose: () => this.#disconnected(backend),
-        }),
+        client: new ComfyClient(config.url, config.tls),
+        socket: new ComfySocket(
+          config.url,
+          {
+            onOpen: () => this.#connected(backend),
+            onMessage: (message) => this.#message(backend, message),
+            onClose: (error) => this.#disconnected(backend, error),
+          },
+          config.tls,
+          heartbeatMs,
+        ),
         connected: false,
         down: false,
+        refused: false,
         queueRemaining: 0,
         assigned: 0,
       };
@@ -62,11 +98,41 @@ export class BackendPool {
     });
   }
 
+  /** Watches every backend (one replica alone). With several replicas, `watch` only the ones it owns. */
   start(): void {
+    this.watch(this.#backends.map((backend) => backend.id));
+  }
+
+  watch(ids: readonly string[]): void {
     for (const backend of this.#backends) {
+      if (!ids.includes(backend.id) || this.#watched.has(backend.id)) continue;
+      this.#watched.add(backend.id);
       backend.socket.start();
       this.#armDeadTimer(backend);
     }
+  }
+
+  /** Stops watching backends another replica now owns; no `onDown`, they are not down. */
+  unwatch(ids: readonly string[]): void {
+    for (const backend of this.#backends) {
+      if (!ids.includes(backend.id) || !this.#watched.delete(backend.id)) continue;
+      clearTimeout(this.#deadTimers.get(backend.id));
+      backend.socket.stop();
+      backend.connected = false;
+    }
+  }
+
+  /** How many more runs could be placed now, with at most `perBackend` unfinished runs on each backend. */
+  capacity(perBackend: number): number {
+    let room = 0;
+    for (const backend of this.#backends)
+      if (backend.connected && backend.socket.clientId) room += Math.max(0, perBackend - backend.assigned);
+    return room;
+  }
+
+  /** True when some backend is connected and could take a run now. */
+  reachable(): boolean {
+    return this.#backends.some((backend) => backend.connected && backend.socket.clientId !== undefined);
   }
 
   stop(): void {
@@ -85,11 +151,35 @@ export class BackendPool {
     return id === null ? undefined : this.#backends.find((backend) => backend.id === id);
   }
 
+  /**
+   * Places a run on the least-loaded connected backend with fewer than `perBackend` unfinished runs;
+   * undefined when none can take it now (the run waits in the server's own queue).
+   */
+  place(perBackend = Number.POSITIVE_INFINITY): BackendLease | undefined {
+    const backend = this.#pick(perBackend);
+    return backend ? this.lease(backend) : undefined;
+  }
+
+  /** Counts a run against a backend it is already on (e.g. found there after a restart). */
+  lease(backend: Backend): BackendLease {
+    const counted = backend as MutableBackend;
+    counted.assigned++;
+    let released = false;
+    return {
+      backend,
+      release: () => {
+        if (released) return;
+        released = true;
+        counted.assigned--;
+      },
+    };
+  }
+
   /** The least-loaded connected backend, by runs placed there, then by its own queue length. */
-  pick(exclude?: string): Backend | undefined {
+  #pick(perBackend: number): Backend | undefined {
     let best: Backend | undefined;
     for (const backend of this.#backends) {
-      if (!backend.connected || backend.id === exclude || !backend.socket.clientId) continue;
+      if (!backend.connected || !backend.socket.clientId || backend.assigned >= perBackend) continue;
       if (
         !best ||
         backend.assigned < best.assigned ||
@@ -123,21 +213,30 @@ export class BackendPool {
   }
 
   #connected(backend: Backend): void {
+    if (this.#reported.delete(backend.id))
+      this.#log?.info({ backend: backend.name, url: backend.url }, 'backend reachable again');
     backend.connected = true;
     backend.down = false;
+    backend.refused = false;
     clearTimeout(this.#deadTimers.get(backend.id));
     this.#listener.onConnected(backend);
   }
 
-  #disconnected(backend: Backend): void {
+  #disconnected(backend: Backend, error: Error | undefined): void {
+    const reason = describeSocketError(error);
+    if (this.#watched.has(backend.id) && this.#reported.get(backend.id) !== reason) {
+      this.#reported.set(backend.id, reason);
+      this.#log?.warn({ backend: backend.name, url: backend.url, reason }, `backend unreachable: ${reason}`);
+    }
     backend.connected = false;
+    backend.refused = (error as NodeJS.ErrnoException | undefined)?.code === 'ECONNREFUSED';
     this.#armDeadTimer(backend);
   }
 
   #armDeadTimer(backend: Backend): void {
     clearTimeout(this.#deadTimers.get(backend.id));
     const timer = setTimeout(() => {
-      if (backend.connected || backend.down) return;
+      if (backend.connected || backend.down || !this.#watched.has(backend.id)) return;
       backend.down = true;
       this.#listener.onDown(backend);
     }, this.#deadAfterMs);

@@ -1,9 +1,10 @@
 import { randomUUID } from 'node:crypto';
-import fs from 'node:fs';
-import http from 'node:http';
+import type http from 'node:http';
+import type { SizedSource } from '../blobs/blob-store';
 import type { ComfyGraph } from '../workflows/types';
+import { type BackendTls, backendAgent, DEFAULT_BACKEND_TLS, tlsFields } from './backend-tls';
 import type { ComfyFileRef, ComfyHistoryEntry, ComfyPromptRejection, ComfyQueue } from './comfy-types';
-import { type BackendResponse, backendRequest } from './http-request';
+import { type BackendResponse, backendRequest, requestFunction } from './http-request';
 
 const REQUEST_TIMEOUT_MS = 30_000;
 /** Sockets per backend; more only opens more connections to a server that works one prompt at a time. */
@@ -53,21 +54,31 @@ function describeRejection(rejection: ComfyPromptRejection): string {
 /** HTTP side of the ComfyUI protocol (see comfyui-protocol.md). Works against ComfyUI and the embedded engine. */
 export class ComfyClient {
   readonly baseUrl: string;
-  readonly #agent = new http.Agent({ keepAlive: true, maxSockets: MAX_SOCKETS });
+  readonly #tls: BackendTls;
+  readonly #agent: http.Agent;
 
-  constructor(baseUrl: string) {
+  constructor(baseUrl: string, tls: BackendTls = DEFAULT_BACKEND_TLS) {
     this.baseUrl = baseUrl.replace(/\/+$/, '');
+    this.#tls = tls;
+    this.#agent = backendAgent(this.baseUrl, tls, MAX_SOCKETS);
   }
 
   close(): void {
     this.#agent.destroy();
   }
 
-  async submitPrompt(graph: ComfyGraph, promptId: string, clientId: string): Promise<{ number: number }> {
+  /** `front`: ComfyUI puts the prompt ahead of every pending one (each later front goes ahead of it too). */
+  async submitPrompt(
+    graph: ComfyGraph,
+    promptId: string,
+    clientId: string,
+    front = false,
+  ): Promise<{ number: number }> {
+    const body = { prompt: graph, prompt_id: promptId, client_id: clientId, ...(front ? { front } : {}) };
     const response = await this.#fetch('/prompt', {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ prompt: graph, prompt_id: promptId, client_id: clientId }),
+      body: JSON.stringify(body),
     });
     if (response.status === 400)
       throw new PromptRejectedError((await response.json()) as ComfyPromptRejection);
@@ -109,11 +120,13 @@ export class ComfyClient {
   }
 
   /**
-   * Streams a file from disk to `/upload/image`; returns the name the backend chose. Written with node:http
-   * and a file stream so a multi-gigabyte input costs a few 64 KiB buffers, not a Blob pipeline.
+   * Streams a stored input to `/upload/image`; returns the name the backend chose. Written with node:http
+   * and the source's stream (a file or an S3 object) so a multi-gigabyte input costs a few 64 KiB buffers,
+   * not a Blob pipeline. The source is opened first: a storage failure is reported as such, before the
+   * backend sees a byte.
    */
-  async uploadImage(filePath: string, name: string, contentType: string): Promise<string> {
-    const { size } = await fs.promises.stat(filePath);
+  async uploadImage(source: SizedSource, name: string, contentType: string): Promise<string> {
+    const body = await source.open();
     const boundary = `----flowscale${randomUUID().replaceAll('-', '')}`;
     const head = Buffer.from(
       `--${boundary}\r\nContent-Disposition: form-data; name="overwrite"\r\n\r\ntrue\r\n` +
@@ -122,9 +135,11 @@ export class ComfyClient {
     );
     const tail = Buffer.from(`\r\n--${boundary}--\r\n`);
     const url = new URL(`${this.baseUrl}/upload/image`);
-    const { status, body } = await new Promise<{ status: number; body: string }>((resolve, reject) => {
-      const request = http.request(
+    const { status, text } = await new Promise<{ status: number; text: string }>((resolve, reject) => {
+      let sourceError: Error | undefined;
+      const request = requestFunction(url)(
         {
+          ...tlsFields(url, this.#tls),
           host: url.hostname,
           port: url.port,
           path: url.pathname,
@@ -132,39 +147,75 @@ export class ComfyClient {
           timeout: UPLOAD_TIMEOUT_MS,
           headers: {
             'content-type': `multipart/form-data; boundary=${boundary}`,
-            'content-length': head.length + size + tail.length,
+            'content-length': head.length + source.size + tail.length,
           },
         },
         (response) => {
-          let text = '';
+          let answer = '';
           response.setEncoding('utf8');
-          response.on('data', (chunk: string) => (text += chunk.slice(0, 10_000)));
-          response.on('end', () => resolve({ status: response.statusCode ?? 0, body: text }));
+          response.on('data', (chunk: string) => (answer += chunk.slice(0, 10_000)));
+          response.on('end', () => resolve({ status: response.statusCode ?? 0, text: answer }));
           response.on('error', reject);
         },
       );
       request.on('timeout', () => request.destroy(new Error('upload timed out')));
-      request.on('error', (error) =>
+      request.on('error', (error) => {
+        body.destroy();
         reject(
-          new BackendUnavailableError(`${this.baseUrl} unreachable (${error.message})`, { cause: error }),
-        ),
-      );
+          sourceError
+            ? new Error(`reading the input ${name} failed: ${sourceError.message}`, { cause: sourceError })
+            : new BackendUnavailableError(`${this.baseUrl} unreachable (${error.message})`, { cause: error }),
+        );
+      });
       request.write(head);
-      const file = fs.createReadStream(filePath);
-      file.on('error', (error) => request.destroy(error));
-      file.on('end', () => request.end(tail));
-      file.pipe(request, { end: false });
+      body.on('error', (error) => {
+        sourceError = error;
+        request.destroy(error);
+      });
+      body.on('end', () => request.end(tail));
+      body.pipe(request, { end: false });
     });
     const what = 'POST /upload/image';
     if (status >= 400 && status < 500) {
       throw new BackendRejectedError(
-        `${what} on ${this.baseUrl} answered ${status} ${body.slice(0, 200)}`.trim(),
+        `${what} on ${this.baseUrl} answered ${status} ${text.slice(0, 200)}`.trim(),
         status,
       );
     }
     if (status !== 200) throw new BackendUnavailableError(`${what} on ${this.baseUrl} answered ${status}`);
-    const uploaded = JSON.parse(body) as { name: string; subfolder?: string };
+    const uploaded = JSON.parse(text) as { name: string; subfolder?: string };
     return uploaded.subfolder ? `${uploaded.subfolder}/${uploaded.name}` : uploaded.name;
+  }
+
+  /**
+   * GETs a JSON document (the inventory endpoints). Undefined when the backend answers 404: an older
+   * ComfyUI or the engine may not have the endpoint, which is not an error.
+   */
+  async getJson<T>(path: string): Promise<T | undefined> {
+    const response = await this.#fetch(path);
+    if (response.status === 404) {
+      await response.buffer();
+      return undefined;
+    }
+    await this.#expectOk(response, `GET ${path}`);
+    return response.json<T>();
+  }
+
+  /** Whether the backend still has an input file (`/view?type=input`); the body is not read. */
+  async hasInput(name: string): Promise<boolean> {
+    const slash = name.lastIndexOf('/');
+    const query = new URLSearchParams({
+      filename: name.slice(slash + 1),
+      subfolder: slash < 0 ? '' : name.slice(0, slash),
+      type: 'input',
+    });
+    try {
+      const response = await this.#fetch(`/view?${query}`);
+      response.stream.destroy();
+      return response.status === 200;
+    } catch {
+      return false;
+    }
   }
 
   /** Opens a produced file; the caller consumes the body. */

@@ -1,4 +1,5 @@
 import http, { type IncomingHttpHeaders, type IncomingMessage } from 'node:http';
+import https from 'node:https';
 
 export interface BackendResponse {
   status: number;
@@ -33,7 +34,8 @@ export function backendRequest(
   options: RequestOptions,
 ): Promise<BackendResponse> {
   return new Promise((resolve, reject) => {
-    const request = http.request(
+    // The agent carries the TLS settings (CA, verification) of an https backend; see backend-tls.ts.
+    const request = requestFunction(url)(
       {
         agent,
         host: url.hostname,
@@ -67,3 +69,7 @@ export function backendRequest(
     request.end(options.body);
   });
 }
+
+/** `https.request` for an `https:` URL, else `http.request`: the scheme decides, never a default. */
+export const requestFunction = (url: URL): typeof http.request =>
+  url.protocol === 'https:' ? https.request : http.request;

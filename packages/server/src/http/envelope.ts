@@ -1,3 +1,5 @@
+import type { FieldProblem } from '../errors';
+
 export interface SuccessEnvelope<T> {
   status: 'success';
   data: T;
@@ -11,5 +13,5 @@ export interface ErrorEnvelope {
   status: 'error';
   errors: string;
   code: string;
-  details?: Array<{ field: string; message: string }>;
+  details?: FieldProblem[];
 }

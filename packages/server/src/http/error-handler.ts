@@ -1,6 +1,6 @@
 import type { FastifyError, FastifyInstance } from 'fastify';
+import type { FieldProblem } from '../errors';
 import type { ErrorEnvelope } from './envelope';
-import type { FieldProblem } from './errors';
 
 interface TranslatedError {
   statusCode: number;
@@ -72,7 +72,8 @@ export function registerErrorHandling(app: FastifyInstance): void {
     if (statusCode === 429 && typeof retryAfterMs === 'number')
       reply.header('retry-after', String(Math.max(1, Math.ceil(retryAfterMs / 1000))));
     // The body may be unread (rejected before or while it streamed): do not keep the connection for it.
-    if (statusCode === 413 || statusCode === 400 || statusCode === 429) reply.header('connection', 'close');
+    if ([400, 413, 429].includes(statusCode) || body.code === 'WORKFLOW_NOT_RUNNABLE')
+      reply.header('connection', 'close');
     return reply.code(statusCode).send(body);
   });
   app.setNotFoundHandler((request, reply) =>

@@ -1,4 +1,4 @@
-import { tooManyRequests } from '../http/errors';
+import { tooManyRequests } from '../errors';
 
 /** Clients are asked to come back after this long; a queued run usually moves within seconds. */
 export const QUEUE_FULL_RETRY_AFTER_MS = 2000;

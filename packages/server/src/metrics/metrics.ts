@@ -1,26 +1,37 @@
 import type { FastifyInstance } from 'fastify';
-import { Gauge, Histogram, Registry } from 'prom-client';
+import { RUN_STATUSES } from 'flowscale/events';
+import { collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
 import type { BackendPool } from '../backends/backend-pool';
+import type { EventBus } from '../events/event-bus';
 import type { RunService } from '../runs/run-service';
-import type { Storage } from '../storage/types';
+import type { RunStore } from '../storage/stores';
+import { runHistograms } from './run-metrics';
 
 export interface Metrics {
   registry: Registry;
   observeRequests(app: FastifyInstance): void;
+  /** Run duration, queue wait and backend execution histograms, from the events written here. */
+  observeRuns(bus: EventBus): void;
 }
 
-const RUN_STATUSES = ['queued', 'running', 'completed', 'failed', 'cancelled'];
-
 /** Prometheus metrics on a private registry (several servers may share one process in tests). */
-export function createMetrics(storage: Storage, runs: () => RunService, pool: () => BackendPool): Metrics {
+export function createMetrics(
+  runStore: RunStore,
+  runs: () => RunService,
+  pool: () => BackendPool,
+  bus?: EventBus,
+): Metrics {
   const registry = new Registry();
+  if (bus) eventBusGauges(registry, bus);
+  // Process and runtime: CPU, memory, heap, event-loop lag, GC, handles.
+  collectDefaultMetrics({ register: registry });
   new Gauge({
     name: 'flowscale_runs',
     help: 'Runs by status',
     labelNames: ['status'],
     registers: [registry],
     async collect() {
-      const counts = await storage.countRunsByStatus();
+      const counts = await runStore.countByStatus();
       for (const status of RUN_STATUSES) this.set({ status }, counts[status] ?? 0);
     },
   });
@@ -63,6 +74,9 @@ export function createMetrics(storage: Storage, runs: () => RunService, pool: ()
   const children = new Map<string, { observe(value: number): void }>();
   return {
     registry,
+    observeRuns(bus) {
+      bus.onWritten(runHistograms(registry, runStore));
+    },
     observeRequests(app) {
       app.addHook('onResponse', (request, reply, done) => {
         const route = request.routeOptions.url ?? 'unknown';
@@ -77,4 +91,27 @@ export function createMetrics(storage: Storage, runs: () => RunService, pool: ()
       });
     },
   };
+}
+
+/** What the event bus holds: a leak of subscribers (closed sockets, ended streams) shows here as growth. */
+function eventBusGauges(registry: Registry, bus: EventBus): void {
+  new Gauge({
+    name: 'flowscale_event_bus_runs',
+    help: 'Runs the event bus keeps a channel for',
+    registers: [registry],
+    collect() {
+      this.set(bus.stats().runs);
+    },
+  });
+  new Gauge({
+    name: 'flowscale_event_bus_listeners',
+    help: 'Event bus listeners: of one run each, or of every run',
+    labelNames: ['scope'],
+    registers: [registry],
+    collect() {
+      const { listeners, allListeners } = bus.stats();
+      this.set({ scope: 'run' }, listeners);
+      this.set({ scope: 'all' }, allListeners);
+    },
+  });
 }

@@ -1,4 +1,5 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
+import type { BlobStore } from '../blobs/blob-store';
 
 /** HMAC-signed, expiring download links; the secret never leaves the server. */
 export class UrlSigner {
@@ -31,3 +32,13 @@ export class UrlSigner {
 
 /** Removes signatures from a URL before it is logged. */
 export const redactSignature = (url: string): string => url.replace(/([?&]signature=)[^&]*/g, '$1[REDACTED]');
+
+/** Presigned GETs straight from the output blob store (S3), with the same lifetime as our own signed URLs. */
+export function presignedOutputUrls(
+  outputs: BlobStore,
+  ttlSeconds: number,
+): (filename: string) => Promise<string> {
+  const presign = outputs.presignGet?.bind(outputs);
+  if (!presign) throw new Error(`${outputs.location} cannot presign download URLs`);
+  return (filename) => presign(filename, { expiresInSeconds: ttlSeconds, filename });
+}

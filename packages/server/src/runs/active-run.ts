@@ -1,44 +1,56 @@
-import type { Backend } from '../backends/backend-pool';
-import type { Run, RunError } from '../storage/types';
+import type { BackendLease } from '../backends/backend-pool';
+import type { Run } from '../storage/records';
+import type { OutputTarget } from './output-fetcher';
+import type { ProducedItem } from './output-files';
+import { ProgressCoalescer } from './progress-coalescer';
+import { initialState, type RunState } from './state-machine';
 
 /** In-memory state of an unfinished run. The store holds the truth; this holds what the backend told us. */
 export interface ActiveRun {
+  /** The record as last written; patches are applied as their events are stored. */
   run: Run;
+  /** The state machine's view of the run (see state-machine.ts). */
+  state: RunState;
+  /** Steps of this run's lifecycle, one after another, so its events stay ordered. */
   chain: Promise<unknown>;
-  executed: Set<string>;
-  /** Output names whose files are stored (or that produced nothing). */
-  collected: Set<string>;
-  error?: RunError;
-  interrupted: boolean;
   /** A POST /prompt was (or may have been) sent to run.backendId. */
   submitted: boolean;
   submittedAtMs: number;
   /** Loaded at start-up: its backend may have lost it along with us. */
   restored: boolean;
   vanished: number;
-  /** The backend it is counted against in `Backend.assigned`. */
-  countedOn?: Backend;
-  /** The node the backend last said is executing; its `progress` messages count toward the run's. */
-  runningNode?: string;
-  /** When the last `node.progress` event was stored, and what it said (for coalescing). */
-  lastProgressAt: number;
-  lastProgress?: { nodeId: string; value: number; progress: number };
-  /** A `node.progress` held back by coalescing: stored by a timer or before the next event, never lost. */
-  pendingProgress?: { nodeId: string; value: number; max: number; progress: number };
-  pendingTimer?: NodeJS.Timeout;
+  /** Its place on run.backendId, counted there until released. */
+  lease?: BackendLease;
+  progress: ProgressCoalescer;
+  /** No longer this process's to write (finished, or its backend went to another replica). */
+  released: boolean;
+  /** Preview files (type `temp`) held back: stored only if the run ends with no other output. */
+  previews: HeldPreview[];
+  /** Fails the run once its execution passes run.timeoutMs. */
+  deadline?: NodeJS.Timeout;
 }
 
-export function newActiveRun(run: Run, restored: boolean): ActiveRun {
-  return {
+export interface HeldPreview {
+  target: OutputTarget;
+  item: ProducedItem;
+}
+
+export function newActiveRun(
+  run: Run,
+  restored: boolean,
+  progressDue: (active: ActiveRun) => void,
+): ActiveRun {
+  const active: ActiveRun = {
     run,
+    state: initialState(run),
     chain: Promise.resolve(),
-    executed: new Set(),
-    collected: new Set(run.outputs.map((output) => output.name)),
-    interrupted: false,
     submitted: false,
     submittedAtMs: 0,
     restored,
     vanished: 0,
-    lastProgressAt: 0,
+    progress: new ProgressCoalescer(() => progressDue(active)),
+    released: false,
+    previews: [],
   };
+  return active;
 }

@@ -1,7 +1,11 @@
+import type { Readable } from 'node:stream';
 import type { Backend } from '../backends/backend-pool';
-import type { OutputStorage } from '../outputs/output-storage';
-import type { RunOutput, Storage } from '../storage/types';
-import { contentTypeFor, type ProducedItem, storedFilename } from './output-files';
+import { type BlobStore, BlobStoreError } from '../blobs/blob-store';
+import { contentTypeFor } from '../media/media-types';
+import type { RunOutput } from '../storage/records';
+import type { Stores } from '../storage/stores';
+import { type ProducedItem, storedFilename } from './output-files';
+import { untilStored } from './until-stored';
 
 const SMALL_OUTPUT_BYTES = 1024 * 1024;
 
@@ -14,9 +18,25 @@ export interface OutputTarget {
   index: number;
 }
 
+/** Stores one output file; a storage failure says which output could not be stored, and why. */
+async function store(
+  outputs: BlobStore,
+  filename: string,
+  body: Readable | Buffer,
+  contentType: string,
+): Promise<number> {
+  try {
+    return (await outputs.put(filename, body, { contentType })).size;
+  } catch (error) {
+    throw new BlobStoreError(`could not store output ${filename} (${(error as Error).message})`, {
+      cause: error,
+    });
+  }
+}
+
 /** Copies one produced item from the backend into output storage and records it as ready. */
 export async function fetchOutput(
-  deps: { storage: Storage; outputs: OutputStorage },
+  deps: { stores: Pick<Stores, 'outputs'>; outputs: BlobStore },
   backend: Backend,
   target: OutputTarget,
   item: ProducedItem,
@@ -29,11 +49,11 @@ export async function fetchOutput(
     // Small files are read whole (one write, cacheable); large ones stream to storage.
     const length = Number(response.headers['content-length'] ?? Number.NaN);
     const body = length <= SMALL_OUTPUT_BYTES ? await response.buffer() : response.stream;
-    ({ size } = await deps.outputs.put(filename, body));
+    size = await store(deps.outputs, filename, body, contentType);
   } else {
-    ({ size } = await deps.outputs.put(filename, Buffer.from(item.text, 'utf8')));
+    size = await store(deps.outputs, filename, Buffer.from(item.text, 'utf8'), contentType);
   }
-  await deps.storage.saveOutputFile({
+  const record = {
     filename,
     name: target.name,
     runId: target.runId,
@@ -42,6 +62,13 @@ export async function fetchOutput(
     size,
     storageKey: filename,
     ready: true,
-  });
+  };
+  // The file is stored: a database restart now must not turn into a failed run (within a minute).
+  const giveUpAt = Date.now() + 60_000;
+  await untilStored(
+    () => deps.stores.outputs.save(record),
+    () => Date.now() > giveUpAt,
+    () => undefined,
+  );
   return { filename, name: target.name, content_type: contentType, size, node_id: target.nodeId };
 }

@@ -1,66 +1,43 @@
 import path from 'node:path';
 import type { ComfyFileRef, ComfyHistoryEntry } from '../backends/comfy-types';
 
-const CONTENT_TYPES: Record<string, string> = {
-  '.png': 'image/png',
-  '.jpg': 'image/jpeg',
-  '.jpeg': 'image/jpeg',
-  '.webp': 'image/webp',
-  '.gif': 'image/gif',
-  '.avif': 'image/avif',
-  '.heif': 'image/heif',
-  '.mp4': 'video/mp4',
-  '.webm': 'video/webm',
-  '.wav': 'audio/wav',
-  '.mp3': 'audio/mpeg',
-  '.flac': 'audio/flac',
-  '.ogg': 'audio/ogg',
-  '.txt': 'text/plain; charset=utf-8',
-  '.json': 'application/json',
-  '.glb': 'model/gltf-binary',
-};
-
-export const contentTypeFor = (filename: string): string =>
-  CONTENT_TYPES[path.extname(filename).toLowerCase()] ?? 'application/octet-stream';
-
-export const isTextContentType = (contentType: string | null): boolean =>
-  contentType !== null && (contentType.startsWith('text/') || contentType === 'application/json');
-
-/** One thing an output node produced: a file on the backend, or inline text (PreviewAny-style). */
+/**
+ * One thing an output node produced: a file on the backend, or inline text (PreviewAny-style). A file of
+ * type `temp` is a preview (PreviewImage, PreviewAudio): a run output only when the run has nothing else.
+ */
 export type ProducedItem =
-  | { kind: 'file'; ref: ComfyFileRef; extension: string }
-  | { kind: 'text'; text: string };
+  | { kind: 'file'; ref: ComfyFileRef; extension: string; preview: boolean }
+  | { kind: 'text'; text: string; preview: false };
 
 const TEXT_KEYS = new Set(['text', 'texts', 'string', 'strings', 'integer', 'value', 'values']);
 
 const isFileRef = (item: unknown): item is ComfyFileRef =>
   typeof item === 'object' && item !== null && typeof (item as ComfyFileRef).filename === 'string';
 
-/** Everything a node left in its history entry, in a stable order. */
+/**
+ * Everything a node left in its history entry: every file reference under any key (`images`, `gifs`,
+ * `video`, `audio`, `3d`, a custom node's own), then every text, each list in its batch order.
+ */
 export function producedItems(entry: ComfyHistoryEntry, nodeId: string): ProducedItem[] {
   const nodeOutput = entry.outputs?.[nodeId];
   if (!nodeOutput) return [];
-  const items: ProducedItem[] = [];
-  const texts: string[] = [];
+  const files: ProducedItem[] = [];
+  const texts: ProducedItem[] = [];
   for (const [key, value] of Object.entries(nodeOutput)) {
     if (!Array.isArray(value)) continue;
     for (const item of value) {
       if (isFileRef(item)) {
-        items.push({
-          kind: 'file',
-          ref: item,
-          extension: path.extname(item.filename).toLowerCase() || '.bin',
-        });
+        const extension = path.extname(item.filename).toLowerCase() || '.bin';
+        files.push({ kind: 'file', ref: item, extension, preview: item.type === 'temp' });
       } else if (TEXT_KEYS.has(key) && (typeof item === 'string' || typeof item === 'number')) {
-        texts.push(String(item));
+        texts.push({ kind: 'text', text: String(item), preview: false });
       }
     }
   }
-  if (texts.length === 0) return items;
-  // FSSaveText writes a .txt and echoes the same text inline: take the inline copy and skip a /view round
-  // trip. Any other file (an image beside a caption, say) keeps the files as the outputs.
-  const onlyTextFiles = items.every((item) => item.kind === 'file' && item.extension === '.txt');
-  return onlyTextFiles ? [{ kind: 'text', text: texts.join('\n') }] : items;
+  // FSSaveText writes a .txt and echoes the same text inline: take the inline copies and skip a /view
+  // round trip each.
+  const echoes = files.length > 0 && files.every((item) => item.kind === 'file' && item.extension === '.txt');
+  return texts.length > 0 && echoes ? texts : [...files, ...texts];
 }
 
 /** `<outputName>.png`, then `<outputName>_2.png`, … for further files of the same output. */

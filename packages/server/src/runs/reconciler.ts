@@ -1,7 +1,7 @@
 import type { Logger } from 'pino';
 import type { Backend, BackendPool } from '../backends/backend-pool';
 import type { ComfyHistoryEntry } from '../backends/comfy-types';
-import { isTerminal } from '../storage/types';
+import { isTerminal } from '../storage/records';
 import type { ActiveRun } from './active-run';
 
 /** What the reconciler may ask of the run service; each call queues a step on that run. */

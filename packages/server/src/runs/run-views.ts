@@ -1,48 +1,76 @@
 import type { BackendPool } from '../backends/backend-pool';
 import type { EventBus } from '../events/event-bus';
-import { isTerminal, type Run, type Storage } from '../storage/types';
-import { type DownloadUrl, type RunView, toRunView } from './run-view';
+import { type Scope, sees } from '../projects/scope';
+import { isTerminal, type Run } from '../storage/records';
+import type { RunStore } from '../storage/stores';
+import { type DownloadUrl, type RunView, toRunView, WAITING_NONE_REACHABLE } from './run-view';
 
 const CACHE_LIMIT = 5000;
 const CACHE_TTL_MS = 30_000;
 
 interface CachedView {
   body: string;
+  projectId: string;
   storedAt: number;
 }
 
 /**
  * Serialized `GET /runs/{id}` envelopes, cached in memory and dropped whenever the run emits an event.
- * Polling clients hit this hard; serving a ready string avoids a SQLite read and JSON work per request.
+ * Polling clients hit this hard; serving a ready string avoids a database read and JSON work per request.
+ *
+ * Alone, this process writes every event, so a running run's entry is always dropped in time. Beside other
+ * replicas it hears only the events of runs its own subscribers follow: then only finished runs, which
+ * never change, are cached. A queued run is never cached: placing it on a backend comes with no event.
  */
 export class RunViews {
-  readonly #storage: Storage;
+  readonly #runs: RunStore;
   readonly #pool: () => BackendPool;
   readonly #downloadUrl: DownloadUrl;
   readonly #cache = new Map<string, CachedView>();
 
-  constructor(storage: Storage, bus: EventBus, pool: () => BackendPool, downloadUrl: DownloadUrl) {
-    this.#storage = storage;
+  readonly #cacheRunning: boolean;
+  /** With several replicas, whether any has a backend; alone, this process's pool says. */
+  readonly #reachable: (() => boolean) | undefined;
+
+  constructor(
+    runs: RunStore,
+    bus: EventBus,
+    pool: () => BackendPool,
+    downloadUrl: DownloadUrl,
+    options: { soleWriter: boolean; reachable?: () => boolean } = { soleWriter: true },
+  ) {
+    this.#cacheRunning = options.soleWriter;
+    this.#reachable = options.reachable;
+    this.#runs = runs;
     this.#pool = pool;
     this.#downloadUrl = downloadUrl;
-    bus.subscribeAll((event) => this.#cache.delete(event.runId));
+    bus.watchChanges((runId) => this.#cache.delete(runId));
   }
 
-  view(run: Run): RunView {
-    return toRunView(run, this.#downloadUrl, this.#pool().get(run.backendId)?.name ?? null);
+  view(run: Run): Promise<RunView> {
+    const pool = this.#pool();
+    const reachable = this.#reachable ? this.#reachable() : pool.reachable();
+    const waiting = run.status === 'queued' && run.backendId === null && !reachable;
+    return toRunView(
+      run,
+      this.#downloadUrl,
+      pool.get(run.backendId)?.name ?? null,
+      waiting ? WAITING_NONE_REACHABLE : undefined,
+    );
   }
 
-  /** The whole success envelope for one run, serialized; undefined for an unknown run. */
-  async envelope(runId: string): Promise<string | undefined> {
+  /** The whole success envelope for one run, serialized; undefined for an unknown run or another project's. */
+  async envelope(runId: string, scope: Scope): Promise<string | undefined> {
     const cached = this.#cache.get(runId);
-    if (cached && Date.now() - cached.storedAt < CACHE_TTL_MS) return cached.body;
-    const run = await this.#storage.getRun(runId);
-    if (!run) return undefined;
-    const body = JSON.stringify({ status: 'success', data: this.view(run) });
+    if (cached && Date.now() - cached.storedAt < CACHE_TTL_MS) {
+      return sees(scope, cached.projectId) ? cached.body : undefined;
+    }
+    const run = await this.#runs.get(runId);
+    if (!run || !sees(scope, run.projectId)) return undefined;
+    const body = JSON.stringify({ status: 'success', data: await this.view(run) });
     if (this.#cache.size >= CACHE_LIMIT) this.#cache.delete(this.#cache.keys().next().value as string);
-    // Unfinished runs are cached too: every change to them comes with an event, which evicts the entry.
-    if (isTerminal(run.status) || run.status === 'queued' || run.status === 'running') {
-      this.#cache.set(runId, { body, storedAt: Date.now() });
+    if (isTerminal(run.status) || (run.status === 'running' && this.#cacheRunning)) {
+      this.#cache.set(runId, { body, projectId: run.projectId, storedAt: Date.now() });
     }
     return body;
   }

@@ -1,47 +1,61 @@
 import { createHash } from 'node:crypto';
 import { Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import type { FastifyRequest } from 'fastify';
-import { MalformedMultipart, PayloadTooLarge, UnsupportedMediaType } from '../http/errors';
-import { FileTooLargeError, type InputFileStore } from '../inputs/file-store';
-import type { RunInput } from '../storage/types';
+import { MalformedMultipart, PayloadTooLarge } from '../errors';
+import type { FormPart } from '../inputs/form-parts';
+import { FileTooLargeError, type InputBlobs } from '../inputs/input-blobs';
+import { inputQuotaExceeded } from '../quotas/quotas';
+import type { RunInput } from '../storage/records';
 import { FILE_INPUT_TYPES, type InputSpec } from '../workflows/types';
 import { type SubmittedInputs, specForField } from './validate-inputs';
 
-const discard = (): Writable => new Writable({ write: (_chunk, _encoding, callback) => callback() });
+/** Drains a part nobody stores, still counting its bytes against the request's budget. */
+const discard = (budget: InputBudget): Writable =>
+  new Writable({ write: (chunk: Buffer, _encoding, callback) => callback(budget.spend(chunk.length)) });
+
+/**
+ * The project's `max_input_bytes` over the bytes actually read (fields and files): Content-Length is only
+ * a cheap early check, and a chunked body declares none.
+ */
+class InputBudget {
+  used = 0;
+  constructor(readonly limit: number) {}
+  get remaining(): number {
+    return Math.max(0, this.limit - this.used);
+  }
+  spend(bytes: number): Error | null {
+    this.used += bytes;
+    return this.used > this.limit ? inputQuotaExceeded(this.limit) : null;
+  }
+}
 
 /**
  * Reads the multipart body part by part. Files stream straight into the content-addressed store,
  * capped by the input's own limit, so memory stays flat whatever their size.
  */
 export async function readSubmission(
-  request: FastifyRequest,
+  parts: AsyncIterable<FormPart>,
   specs: InputSpec[],
-  store: InputFileStore,
+  store: InputBlobs,
   maxFileBytes: number,
+  maxInputBytes = Number.POSITIVE_INFINITY,
 ): Promise<SubmittedInputs> {
   const submitted: SubmittedInputs = { fields: new Map(), files: new Map() };
-  if (!request.isMultipart()) {
-    // No body at all means "use every default"; any other body is the wrong encoding.
-    const hasBody =
-      Number(request.headers['content-length'] ?? 0) > 0 || request.headers['transfer-encoding'];
-    if (hasBody || request.headers['content-type']) {
-      throw new UnsupportedMediaType('Expected a multipart/form-data body with one part per input');
-    }
-    return submitted;
-  }
+  const budget = new InputBudget(maxInputBytes);
   try {
-    for await (const part of request.parts()) {
-      if (part.type === 'field') {
-        if (part.valueTruncated)
+    for await (const part of parts) {
+      if (part.kind === 'field') {
+        if (part.truncated)
           throw new PayloadTooLarge(`Field ${part.fieldname} is larger than the 1 MiB limit`);
-        submitted.fields.set(part.fieldname, String(part.value));
+        const over = budget.spend(Buffer.byteLength(part.value));
+        if (over) throw over;
+        submitted.fields.set(part.fieldname, part.value);
         continue;
       }
       const spec = specForField(specs, part.fieldname);
       if (!spec || !FILE_INPUT_TYPES.has(spec.type)) {
         // Still drained, so the request completes and validation can list every problem at once.
-        await pipeline(part.file, discard());
+        await pipeline(part.stream, discard(budget));
         submitted.files.set(part.fieldname, {
           sha256: '',
           size: 1,
@@ -50,28 +64,38 @@ export async function readSubmission(
         });
         continue;
       }
-      const limitBytes = Math.min(maxFileBytes, spec.max_file_size ?? Number.POSITIVE_INFINITY);
-      const stored = await store.save(part.file, {
-        filename: part.filename || spec.name,
-        contentType: part.mimetype || 'application/octet-stream',
-        limitBytes,
-      });
-      if (part.file.truncated)
-        throw new PayloadTooLarge(`File ${part.fieldname} is larger than the size limit`);
+      const ownLimit = Math.min(maxFileBytes, spec.max_file_size ?? Number.POSITIVE_INFINITY);
+      // Past the budget the file never reaches the store: its temp file goes with the error.
+      const byBudget = budget.remaining < ownLimit;
+      const stored = await store
+        .save(part.stream, {
+          filename: part.filename || spec.name,
+          contentType: part.mimetype || 'application/octet-stream',
+          limitBytes: byBudget ? budget.remaining : ownLimit,
+          truncated: part.truncated,
+        })
+        .catch((error: unknown) => {
+          throw byBudget && error instanceof FileTooLargeError ? inputQuotaExceeded(budget.limit) : error;
+        });
+      budget.spend(stored.size);
       submitted.files.set(part.fieldname, stored);
     }
   } catch (error) {
-    if (error instanceof FileTooLargeError) {
-      throw new PayloadTooLarge(`File is larger than the limit of ${error.limit} bytes`);
-    }
-    const code = (error as { code?: string }).code;
-    if (code === 'ECONNRESET' || code === 'ERR_STREAM_PREMATURE_CLOSE') {
-      throw new MalformedMultipart('the request body ended early (client disconnected)');
-    }
-    if (code || (error as { statusCode?: number }).statusCode) throw error;
-    throw new MalformedMultipart((error as Error).message);
+    throw asSubmissionError(error);
   }
   return submitted;
+}
+
+function asSubmissionError(error: unknown): unknown {
+  if (error instanceof FileTooLargeError) {
+    return new PayloadTooLarge(`File is larger than the limit of ${error.limit} bytes`);
+  }
+  const code = (error as { code?: string }).code;
+  if (code === 'ECONNRESET' || code === 'ERR_STREAM_PREMATURE_CLOSE') {
+    return new MalformedMultipart('the request body ended early (client disconnected)');
+  }
+  if (code || (error as { statusCode?: number }).statusCode) return error;
+  return new MalformedMultipart((error as Error).message);
 }
 
 /** What the run record keeps of each submitted input. */

@@ -1,9 +1,10 @@
 import { Readable } from 'node:stream';
-import { invalidInputs, PayloadTooLarge } from '../http/errors';
+import { invalidInputs, PayloadTooLarge } from '../errors';
 import { decodeDataUrl } from '../inputs/data-url';
-import { FileTooLargeError, type InputFileStore } from '../inputs/file-store';
+import { FileTooLargeError, type InputBlobs } from '../inputs/input-blobs';
 import { openUrl, UrlInputError } from '../inputs/url-fetch';
-import type { StoredFileRef } from '../storage/types';
+import { extensionForType } from '../media/media-types';
+import type { StoredFileRef } from '../storage/records';
 import { FILE_INPUT_TYPES, type InputSpec } from '../workflows/types';
 import { type SubmittedInputs, specForField } from './validate-inputs';
 
@@ -16,20 +17,6 @@ export interface UrlInputOptions {
 
 /** Anything with a scheme is treated as a URL, so `file:`/`ftp:` get a clear refusal, not "not a file". */
 const hasScheme = (value: string): boolean => /^[a-z][a-z0-9+.-]*:/i.test(value.trim());
-
-const EXTENSIONS: Record<string, string> = {
-  'image/png': '.png',
-  'image/jpeg': '.jpg',
-  'image/webp': '.webp',
-  'image/gif': '.gif',
-  'video/mp4': '.mp4',
-  'video/webm': '.webm',
-  'audio/mpeg': '.mp3',
-  'audio/wav': '.wav',
-  'audio/x-wav': '.wav',
-  'audio/ogg': '.ogg',
-  'audio/flac': '.flac',
-};
 
 /** File-type inputs sent as text that names a URL or carries a data: URL. */
 export function urlFields(
@@ -70,7 +57,7 @@ function filenameFromUrl(url: URL, fallback: string): string {
 async function fetchOne(
   spec: InputSpec,
   value: string,
-  store: InputFileStore,
+  store: InputBlobs,
   options: UrlInputOptions,
 ): Promise<StoredFileRef> {
   const limitBytes = Math.min(options.maxFileBytes, spec.max_file_size ?? Number.POSITIVE_INFINITY);
@@ -78,7 +65,7 @@ async function fetchOne(
     const { contentType, bytes } = decodeDataUrl(value);
     if (bytes.length > limitBytes)
       throw new UrlInputError('too_large', `the file is larger than the limit of ${limitBytes} bytes`);
-    const filename = `${spec.name}${EXTENSIONS[contentType] ?? ''}`;
+    const filename = `${spec.name}${extensionForType(contentType) ?? ''}`;
     return store.save(Readable.from([bytes]), { filename, contentType, limitBytes });
   }
   const { response, url } = await openUrl(value, { ...options, limitBytes });
@@ -108,7 +95,7 @@ async function fetchOne(
 export async function resolveUrlInputs(
   submitted: SubmittedInputs,
   pending: Array<[string, InputSpec, string]>,
-  store: InputFileStore,
+  store: InputBlobs,
   options: UrlInputOptions,
 ): Promise<void> {
   for (const [field, spec, value] of pending) {

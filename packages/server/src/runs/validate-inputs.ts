@@ -1,5 +1,5 @@
-import type { FieldProblem } from '../http/errors';
-import type { StoredFileRef } from '../storage/types';
+import type { FieldProblem } from '../errors';
+import type { StoredFileRef } from '../storage/records';
 import { FILE_INPUT_TYPES, type InputSpec } from '../workflows/types';
 
 export type BoundValue = string | number | boolean | StoredFileRef;

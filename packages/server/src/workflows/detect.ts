@@ -1,3 +1,4 @@
+import { inputSpecOf, type NodeInfo, typeOfSpec } from '../fleet/object-info';
 import type { ComfyGraph, ComfyInputValue, InputSpec, InputType, OutputSpec, OutputType } from './types';
 
 interface InputRule {
@@ -23,7 +24,12 @@ const INPUT_NODES: Record<string, InputRule> = {
   PrimitiveBoolean: { parameter: 'value', type: 'boolean' },
 };
 
-const OUTPUT_NODES: Record<string, OutputType> = {
+/**
+ * What some well-known output nodes produce, where their inputs do not say (VHS_VideoCombine takes
+ * images but writes a video). Also what is assumed of these classes before any backend's inventory is
+ * known; once it is, a node is an output node exactly when `/object_info` says `output_node: true`.
+ */
+const KNOWN_OUTPUT_TYPES: Record<string, OutputType> = {
   FSSaveImage: 'image',
   FSSaveText: 'string',
   FSSaveInteger: 'integer',
@@ -65,7 +71,7 @@ export function detectInputs(graph: ComfyGraph): InputSpec[] {
   const specs: InputSpec[] = [];
   for (const nodeId of sortedNodeIds(graph)) {
     const node = graph[nodeId];
-    const rule = node ? INPUT_NODES[node.class_type] : undefined;
+    const rule = node ? ownValue(INPUT_NODES, node.class_type) : undefined;
     if (!node || !rule) continue;
     const value = node.inputs?.[rule.parameter];
     if (isLink(value)) continue;
@@ -84,12 +90,44 @@ export function detectInputs(graph: ComfyGraph): InputSpec[] {
   return specs;
 }
 
-export function detectOutputs(graph: ComfyGraph): OutputSpec[] {
-  const specs: OutputSpec[] = [];
+/** Output slot types (of the linked inputs of an output node) → what the node produces. */
+const TYPE_OF_SLOT: Record<string, OutputType> = {
+  IMAGE: 'image',
+  MASK: 'image',
+  VIDEO: 'video',
+  AUDIO: 'audio',
+  STRING: 'string',
+  '*': 'string',
+  INT: 'integer',
+};
+
+/** A custom output node produces what its first linked input carries (IMAGE → image, …), else a file. */
+function inferOutputType(node: ComfyGraph[string], info: NodeInfo): OutputType {
+  for (const [input, value] of Object.entries(node.inputs ?? {})) {
+    const spec = isLink(value) ? inputSpecOf(info, input) : undefined;
+    const type = spec ? TYPE_OF_SLOT[typeOfSpec(spec)] : undefined;
+    if (type) return type;
+  }
+  return 'file';
+}
+
+/** The class's description in the fleet, if any backend has it (undefined while none is known). */
+export type NodeInfoLookup = (classType: string) => NodeInfo | undefined;
+
+/**
+ * The graph's output nodes. A preview (an output node writing files without a `filename_prefix`, as
+ * PreviewImage and PreviewAudio do, into ComfyUI's temp folder) is an output only when the graph has no
+ * other: a workflow's API outputs are what it saves.
+ */
+export function detectOutputs(graph: ComfyGraph, nodeInfo: NodeInfoLookup = () => undefined): OutputSpec[] {
+  const specs: Array<OutputSpec & { preview: boolean }> = [];
   for (const nodeId of sortedNodeIds(graph)) {
     const node = graph[nodeId];
-    const type = node ? OUTPUT_NODES[node.class_type] : undefined;
-    if (!node || !type) continue;
+    if (!node) continue;
+    const info = nodeInfo(node.class_type);
+    const known = ownValue(KNOWN_OUTPUT_TYPES, node.class_type);
+    if (info ? info.output_node !== true : !known) continue;
+    const type = known ?? inferOutputType(node, info as NodeInfo);
     const inputs = node.inputs ?? {};
     const parameter = 'filename_prefix' in inputs ? 'filename_prefix' : (Object.keys(inputs)[0] ?? 'output');
     const label = labelOf(inputs);
@@ -99,9 +137,11 @@ export function detectOutputs(graph: ComfyGraph): OutputSpec[] {
       node_id: nodeId,
       parameter,
       ...(label ? { label } : {}),
+      preview: parameter !== 'filename_prefix' && type !== 'string' && type !== 'integer',
     });
   }
-  return specs;
+  const saved = specs.filter((spec) => !spec.preview);
+  return (saved.length > 0 ? saved : specs).map(({ preview: _preview, ...spec }) => spec);
 }
 
 /** Checks the shape of an API-format graph; returns a list of problems (empty when valid). */
@@ -124,4 +164,9 @@ export function graphProblems(graph: unknown): string[] {
     }
   }
   return problems;
+}
+
+/** A table entry by a name from the workflow: `constructor` or `__proto__` must not find Object's members. */
+function ownValue<T>(table: Record<string, T>, key: string): T | undefined {
+  return Object.hasOwn(table, key) ? table[key] : undefined;
 }

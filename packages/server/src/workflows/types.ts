@@ -1,3 +1,5 @@
+import type { WorkflowManifest } from './manifest';
+
 export type ComfyInputValue =
   | string
   | number
@@ -53,8 +55,49 @@ export interface Deployment {
   name: string;
   description: string;
   graph: ComfyGraph;
+  manifest: WorkflowManifest | null;
   inputs: InputSpec[];
   outputs: OutputSpec[];
   createdAt: string;
   updatedAt: string;
+  /** The projects that may see and run it; null or absent: every project. */
+  projects?: string[] | null;
+}
+
+/** What kind of problem a graph has; `details[].kind` in a 422 or a workflow's `status_reasons`. */
+export type GraphProblemKind =
+  | 'ui_format'
+  | 'bad_link'
+  | 'missing_node'
+  | 'missing_slot'
+  | 'cycle'
+  | 'unknown_class'
+  | 'missing_model'
+  | 'missing_input'
+  | 'type_mismatch'
+  | 'not_in_options'
+  | 'out_of_range'
+  | 'bad_value'
+  | 'no_single_backend';
+
+/** One problem of a graph, naming the node, its class and the input concerned. */
+export interface GraphProblem {
+  kind: GraphProblemKind;
+  message: string;
+  node_id?: string;
+  class_type?: string;
+  input?: string;
+}
+
+/**
+ * Whether the fleet can run a workflow: `runnable` on at least one backend, `not_runnable` (with the
+ * reasons), or `unknown` while no backend's inventory has been read.
+ */
+export type WorkflowStatus = 'runnable' | 'not_runnable' | 'unknown';
+
+export interface Runnability {
+  status: WorkflowStatus;
+  problems: GraphProblem[];
+  /** Names of the backends that can run it. */
+  backends: string[];
 }

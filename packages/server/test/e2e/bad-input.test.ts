@@ -1,6 +1,5 @@
 import fs from 'node:fs';
 import net from 'node:net';
-import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { formOf, startTestServer, type TestServer, waitFor } from '../support/harness';
 import { solidPng } from '../support/png';
@@ -285,7 +284,11 @@ describe('bad input', () => {
       body: formOf({}),
     });
     const runId = (await run.json()).data.run_id;
-    await expectError(await server.request(`/api/v1/runs/${runId}/events?from_seq=abc`), 400, 'BAD_REQUEST');
+    await expectError(
+      await server.request(`/api/v1/runs/${runId}/events?from_seq=abc`),
+      400,
+      'VALIDATION_ERROR',
+    );
     await expectError(
       await server.request(`/api/v1/runs/${runId}/events`, { headers: { 'last-event-id': '-1' } }),
       400,
@@ -340,7 +343,7 @@ describe('bad input', () => {
     socket.write(Buffer.alloc(64 * 1024, 1));
     await new Promise((resolve) => setTimeout(resolve, 200));
     socket.destroy();
-    const tmpDir = path.join(server.dataDir, 'inputs', 'tmp');
+    const tmpDir = server.uploadTempDir;
     const leftovers = await waitFor(
       async () => fs.readdirSync(tmpDir),
       (files) => files.length === 0,
@@ -360,7 +363,7 @@ describe('bad input', () => {
     );
     expect(result.data[0]?.file_content).toBe('still from FlowScale');
     // Not one of the bad requests above was answered with a 5xx.
-    const metrics = await (await server.request('/metrics', { key: null })).text();
+    const metrics = await (await server.request('/metrics')).text();
     expect(metrics).toContain('status_code="4');
     expect(metrics).not.toMatch(/status_code="5\d\d"/);
   });

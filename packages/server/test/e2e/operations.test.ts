@@ -26,7 +26,9 @@ describe('operations', () => {
     });
     expect(rejected.status).toBe(401);
 
-    const metrics = await (await fetch(`${server.url}/metrics`)).text();
+    // /metrics needs an admin key (or the metrics token); the generated key is an admin key.
+    expect((await fetch(`${server.url}/metrics`)).status).toBe(401);
+    const metrics = await (await fetch(`${server.url}/metrics`, { headers: { 'x-api-key': key! } })).text();
     expect(metrics).toMatch(/flowscale_runs\{status="completed"\} 1/);
     expect(metrics).toContain('flowscale_backend_up{container="container #1"');
     expect(metrics).toContain('flowscale_queue_depth 0');

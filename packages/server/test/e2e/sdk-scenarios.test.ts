@@ -362,7 +362,13 @@ describe('waiting for a run', () => {
       (output) => output !== null,
     );
     expect(ready?.data).toMatchObject({ file_content: 'eventually', generation_status: 'success' });
-    expect(await statusOf(runId)).toBe('completed');
+    // The output is readable from its output.ready event on; run.completed is the next event.
+    expect(
+      await waitFor(
+        () => statusOf(runId),
+        (status) => status !== 'running',
+      ),
+    ).toBe('completed');
   });
 });
 

@@ -65,6 +65,32 @@ async function readSse(
   }
 }
 
+/** Reads an SSE response to its end; gives up (ended: false) after `deadlineMs`. */
+async function readToEnd(
+  path: string,
+  headers: Record<string, string>,
+  deadlineMs: number,
+): Promise<{ frames: SseFrame[]; ended: boolean; openMs: number }> {
+  const controller = new AbortController();
+  const timer = setTimeout(() => controller.abort(), deadlineMs);
+  const started = Date.now();
+  const response = await server.request(path, { headers, signal: controller.signal });
+  expect(response.status).toBe(200);
+  const decoder = new TextDecoder();
+  let text = '';
+  try {
+    const reader = response.body!.getReader();
+    for (let read = await reader.read(); !read.done; read = await reader.read()) {
+      text += decoder.decode(read.value, { stream: true });
+    }
+    return { frames: parseFrames(text), ended: true, openMs: Date.now() - started };
+  } catch {
+    return { frames: parseFrames(text.slice(0, text.lastIndexOf('\n\n') + 2)), ended: false, openMs: 0 };
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
 const events = (frames: SseFrame[]) => frames.filter((frame) => frame.data);
 const submitSlow = async (seconds: number): Promise<string> =>
   (await server.api.executeWorkflow('slow-delay', { default_value_1: 'sse', value_4: seconds })).data.run_id;
@@ -115,6 +141,23 @@ describe('SSE run events', () => {
     const pastEnd = await readSse(`/api/v1/runs/${runId}/events?from_seq=${total + 5}`);
     expect(pastEnd.ended).toBe(true);
     expect(events(pastEnd.frames)).toEqual([]);
+  });
+
+  it('a stream opened past the end of a run in flight ends when the run does (from_seq=99, Last-Event-ID: 99)', async () => {
+    const runId = await submitSlow(1.5);
+    expect((await server.api.getRun(runId)).data.status).not.toMatch(/completed|failed|cancelled/);
+    const [byQuery, byHeader] = await Promise.all([
+      readToEnd(`/api/v1/runs/${runId}/events?from_seq=99`, {}, 15_000),
+      readToEnd(`/api/v1/runs/${runId}/events`, { 'last-event-id': '99' }, 15_000),
+    ]);
+    for (const stream of [byQuery, byHeader]) {
+      // Issue 12: the terminal event (seq < 99) was dropped as already seen and the stream pinged forever.
+      expect(stream.ended).toBe(true);
+      expect(events(stream.frames)).toEqual([]);
+      // It stayed open while the run ran (closing at once would be wrong too).
+      expect(stream.openMs).toBeGreaterThan(500);
+    }
+    expect((await server.api.getRun(runId)).data.status).toBe('completed');
   });
 
   it('an open stream is ended when the server shuts down', async () => {

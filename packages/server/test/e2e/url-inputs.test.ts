@@ -1,6 +1,5 @@
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';
-import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { formOf, startTestServer, type TestServer, waitFor } from '../support/harness';
 import { type Origin, startOrigin } from '../support/origin';
@@ -57,8 +56,7 @@ const submit = (server: TestServer, fields: Record<string, string>) =>
   server.request('/api/v1/runs?workflow_id=invert-image', { method: 'POST', body: formOf(fields) });
 const runCount = async (server: TestServer): Promise<number> =>
   (await (await server.request('/api/v1/runs?page_size=1')).json()).data.count;
-const storedInputs = (server: TestServer): string[] =>
-  fs.readdirSync(path.join(server.dataDir, 'inputs')).filter((name) => name !== 'tmp');
+const storedInputs = (server: TestServer): Promise<string[]> => server.storedInputs();
 
 async function refused(server: TestServer, value: string, status: number, code: string, message: RegExp) {
   const response = await submit(server, { image_1: value });
@@ -91,7 +89,7 @@ describe('URL inputs refused by the SSRF guard (default policy)', () => {
     ];
     for (const [value, message] of cases) await refused(strict, value, 422, 'INVALID_INPUTS', message);
     expect(origin.hits.length).toBe(hitsBefore);
-    expect(storedInputs(strict)).toEqual([]);
+    expect(await storedInputs(strict)).toEqual([]);
     expect(await runCount(strict)).toBe(0);
   });
 
@@ -116,7 +114,7 @@ describe('data: URL inputs', () => {
       (data) => ['completed', 'failed'].includes(data.status),
     );
     expect(run.status).toBe('completed');
-    expect(storedInputs(strict)).toContain(sha(png));
+    expect(await storedInputs(strict)).toContain(sha(png));
   });
 
   it('the SDK passes a data: URL string as the image input, as in the FlowScale docs', async () => {
@@ -152,13 +150,13 @@ describe('http(s) URL inputs with FLOWSCALE_ALLOW_PRIVATE_URLS=true (loopback or
       (data) => ['completed', 'failed'].includes(data.status),
     );
     expect(run.status).toBe('completed');
-    expect(storedInputs(permissive)).toEqual([sha(png)]);
+    expect(await storedInputs(permissive)).toEqual([sha(png)]);
     expect(origin.hits.slice(-2).map((hit) => hit.split(' ')[1])).toEqual(['/moved', '/input.png']);
   });
 
   it('failures name the input and the reason; nothing is stored and no run is created', async () => {
     const runsBefore = await runCount(permissive);
-    const storedBefore = storedInputs(permissive);
+    const storedBefore = await storedInputs(permissive);
     await refused(permissive, `${origin.url}/missing.png`, 422, 'INVALID_INPUTS', /answered HTTP 404/);
     await refused(permissive, `${origin.url}/loop`, 422, 'INVALID_INPUTS', /more than 3 redirects/);
     await refused(permissive, `${origin.url}/declared-huge`, 413, 'PAYLOAD_TOO_LARGE', /limit of 4096/);
@@ -171,8 +169,8 @@ describe('http(s) URL inputs with FLOWSCALE_ALLOW_PRIVATE_URLS=true (loopback or
       /no answer from 127\.0\.0\.1:\d+ within 500 ms/,
     );
     expect(await runCount(permissive)).toBe(runsBefore);
-    expect(storedInputs(permissive)).toEqual(storedBefore);
-    expect(fs.readdirSync(path.join(permissive.dataDir, 'inputs', 'tmp'))).toEqual([]);
+    expect(await storedInputs(permissive)).toEqual(storedBefore);
+    expect(fs.readdirSync(permissive.uploadTempDir)).toEqual([]);
   });
 
   it('nothing is fetched when another input of the request is invalid', async () => {

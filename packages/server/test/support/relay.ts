@@ -9,6 +9,14 @@ export interface Relay {
   sent(): string[];
   /** Drops every open connection pair at once, as a broken network would; the relay keeps accepting. */
   cutAll(): number;
+  /**
+   * A network partition: open connections are cut (or, `silent`, left open but carrying nothing), and
+   * new ones are accepted but go nowhere (neither refused nor answered), as when packets are dropped on
+   * the path, until `heal`.
+   */
+  partition(options?: { silent?: boolean }): void;
+  /** Ends the partition: connections held meanwhile are dropped, and new ones pass again. */
+  heal(): void;
   close(): Promise<void>;
 }
 
@@ -21,16 +29,28 @@ export interface RelayOptions {
 }
 
 /**
- * A TCP relay on 127.0.0.1 in front of `targetPort` on 127.0.0.1. Each accepted socket is piped byte for
+ * A TCP relay on 127.0.0.1 in front of `targetPort` on 127.0.0.1 (or, given a function, whichever port it
+ * picks for each new connection: a load balancer in front of several replicas). Each accepted socket is piped byte for
  * byte to a fresh socket to the target, so HTTP, SSE and WebSocket traffic pass unchanged; `cutAll` breaks
  * them mid-stream to exercise the clients' reconnect logic against the real server.
  */
-export async function startRelay(targetPort: number, options: RelayOptions = {}): Promise<Relay> {
+export async function startRelay(
+  targetPort: number | (() => number),
+  options: RelayOptions = {},
+): Promise<Relay> {
   const { beforeForward } = options;
   const pairs = new Set<[net.Socket, net.Socket]>();
   const sent: Buffer[][] = [];
+  const held = new Set<net.Socket>();
+  let partitioned = false;
   const server = net.createServer((client) => {
-    const upstream = net.connect(targetPort, '127.0.0.1');
+    if (partitioned) {
+      held.add(client);
+      client.on('error', () => client.destroy());
+      client.on('close', () => held.delete(client));
+      return;
+    }
+    const upstream = net.connect(typeof targetPort === 'number' ? targetPort : targetPort(), '127.0.0.1');
     const pair: [net.Socket, net.Socket] = [client, upstream];
     const chunks: Buffer[] = [];
     sent.push(chunks);
@@ -78,8 +98,32 @@ export async function startRelay(targetPort: number, options: RelayOptions = {})
     }
     return cut.length;
   };
+  const dropHeld = () => {
+    for (const socket of held) socket.destroy();
+    held.clear();
+  };
   return {
     url: `http://127.0.0.1:${port}`,
+    partition: ({ silent = false } = {}) => {
+      partitioned = true;
+      if (!silent) {
+        cutAll();
+        return;
+      }
+      // Silent: open connections stay up but carry nothing either way, so only a heartbeat notices.
+      for (const [client, upstream] of pairs) {
+        client.unpipe(upstream);
+        upstream.unpipe(client);
+        client.removeAllListeners('data');
+        client.pause();
+        upstream.pause();
+      }
+    },
+    heal: () => {
+      partitioned = false;
+      dropHeld();
+      cutAll();
+    },
     get accepted() {
       return sent.length;
     },
@@ -88,6 +132,7 @@ export async function startRelay(targetPort: number, options: RelayOptions = {})
     close: () =>
       new Promise<void>((resolve) => {
         cutAll();
+        dropHeld();
         server.close(() => resolve());
       }),
   };

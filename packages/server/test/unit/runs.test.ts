@@ -92,6 +92,7 @@ describe('patchGraph', () => {
     id: 'w',
     name: 'w',
     description: '',
+    manifest: null,
     graph: {
       '1': { class_type: 'FSLoadText', inputs: { default_value: 'a' } },
       '3': { class_type: 'FSSaveText', inputs: { text: ['1', 0], filename_prefix: 'FlowScale' } },
@@ -135,11 +136,17 @@ describe('output files', () => {
       '.png',
       '.png',
     ]);
-    expect(producedItems(entry, '4')).toEqual([{ kind: 'text', text: 'hello\nworld' }]);
-    expect(producedItems(entry, '5')).toEqual([{ kind: 'text', text: 'echo' }]);
+    // Every text and every file reference, each its own item in batch order (files first).
+    expect(producedItems(entry, '4')).toEqual([
+      { kind: 'text', text: 'hello', preview: false },
+      { kind: 'text', text: 'world', preview: false },
+    ]);
+    // A text node's `files` (ComfyUI writes the same text to disk) is not a second output.
+    expect(producedItems(entry, '5')).toEqual([{ kind: 'text', text: 'echo', preview: false }]);
     const captioned = { outputs: { '6': { text: ['caption'], images: [{ filename: 'c.png' }] } } };
     expect(producedItems(captioned, '6')).toEqual([
-      { kind: 'file', ref: { filename: 'c.png' }, extension: '.png' },
+      { kind: 'file', ref: { filename: 'c.png' }, extension: '.png', preview: false },
+      { kind: 'text', text: 'caption', preview: false },
     ]);
     expect(producedItems(entry, '9')).toEqual([]);
     expect(storedFilename('out_3_X', 0, '.png')).toBe('out_3_X.png');

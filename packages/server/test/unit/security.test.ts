@@ -49,6 +49,6 @@ describe('configuration', () => {
       comfyuiUrls: ['http://x:1', 'http://y:2'],
     });
     expect(resolveConfig({ port: 1 }, { FLOWSCALE_PORT: '9000' }).port).toBe(1);
-    expect(() => resolveConfig({}, { FLOWSCALE_PORT: 'abc' })).toThrow(/Not a number/);
+    expect(() => resolveConfig({}, { FLOWSCALE_PORT: 'abc' })).toThrow(/FLOWSCALE_PORT.*not a number/);
   });
 });

@@ -98,3 +98,15 @@ describe('workflow ids', () => {
     );
   });
 });
+
+describe('class names from a workflow are only looked up as own entries', () => {
+  it('a node named after an Object member is neither an input nor an output', () => {
+    const graph = {
+      '1': { class_type: 'constructor', inputs: { value: 1 } },
+      '2': { class_type: 'toString', inputs: { filename_prefix: 'x' } },
+      '3': { class_type: '__proto__', inputs: {} },
+    } as unknown as ComfyGraph;
+    expect(detectInputs(graph)).toEqual([]);
+    expect(detectOutputs(graph)).toEqual([]);
+  });
+});

@@ -16,14 +16,21 @@ export function queueRoutes(app: FastifyInstance, state: EngineState): void {
     const body = parsed.value;
     if (!isObject(body))
       return sendError(reply, 400, 'invalid_request', 'Expected {"delete": [ids]} or {"clear": true}');
-    let removed = 0;
-    if (body.clear) removed += state.queue.clear();
-    if ('delete' in body) {
-      const ids = idList(body.delete);
-      if (!ids) return sendError(reply, 400, 'invalid_request', '"delete" must be a list of prompt ids');
-      for (const id of ids) removed += state.queue.delete([id]);
+    const ids = 'delete' in body ? idList(body.delete) : [];
+    if (!ids) return sendError(reply, 400, 'invalid_request', '"delete" must be a list of prompt ids');
+    // ComfyUI's wipe_queue sends one status for the whole clear, even of an empty queue.
+    if (body.clear) {
+      state.queue.clear();
+      state.hub.broadcastStatus();
     }
-    for (let i = 0; i < removed; i++) state.hub.broadcastStatus();
+    // delete_queue_item sends one status per removed item (two for the last one, which it removes with
+    // wipe_queue); unknown ids send nothing.
+    for (const id of ids) {
+      const last = state.queue.pendingCount === 1;
+      if (state.queue.delete([id]) === 0) continue;
+      if (last) state.hub.broadcastStatus();
+      state.hub.broadcastStatus();
+    }
     return sendEmpty(reply);
   });
 

@@ -17,6 +17,13 @@ const CONTENT_TYPES: Record<string, string> = {
   '.gif': 'image/gif',
   '.txt': 'text/plain; charset=utf-8',
   '.json': 'application/json',
+  // Python's mimetypes names, which ComfyUI's /view answers with.
+  '.avi': 'video/x-msvideo',
+  '.mp4': 'video/mp4',
+  '.webm': 'video/webm',
+  '.wav': 'audio/x-wav',
+  '.flac': 'audio/flac',
+  '.mp3': 'audio/mpeg',
 };
 
 function contentType(file: string): string {

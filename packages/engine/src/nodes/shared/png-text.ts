@@ -1,6 +1,6 @@
 import { crc32 } from 'node:zlib';
 
-function chunk(type: string, data: Buffer): Buffer {
+export function pngChunk(type: string, data: Buffer): Buffer {
   const head = Buffer.alloc(8);
   head.writeUInt32BE(data.length, 0);
   head.write(type, 4, 'latin1');
@@ -17,7 +17,7 @@ export function addPngText(png: Buffer, entries: ReadonlyArray<[string, string]>
   if (entries.length === 0) return png;
   const ihdrEnd = 8 + 8 + png.readUInt32BE(8) + 4;
   const chunks = entries.map(([key, value]) =>
-    chunk(
+    pngChunk(
       'tEXt',
       Buffer.concat([Buffer.from(key, 'latin1'), Buffer.from([0]), Buffer.from(value, 'latin1')]),
     ),

@@ -1,9 +1,9 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
-import type { KeyService } from '../../auth/key-service';
-import type { ApiKeyRecord } from '../../storage/types';
-import { Forbidden, Unauthorized } from '../errors';
+import { isExpired, type KeyService } from '../../auth/key-service';
+import { Forbidden, KeyExpired, Unauthorized } from '../../errors';
+import type { ApiKeyRecord } from '../../storage/records';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -18,6 +18,7 @@ declare module 'fastify' {
 }
 
 const KEY_SUBPROTOCOL = 'flowscale.key.';
+const READ_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
 
 /** Browsers cannot set headers on a WebSocket, so the key may arrive as a `flowscale.key.<key>` subprotocol. */
 export function presentedKey(headers: IncomingHttpHeaders): string | undefined {
@@ -32,9 +33,14 @@ export function presentedKey(headers: IncomingHttpHeaders): string | undefined {
 async function authPlugin(app: FastifyInstance, options: { keys: KeyService }): Promise<void> {
   app.decorateRequest('apiKey', null);
   const admit = (request: FastifyRequest, record: ApiKeyRecord): void => {
+    if (isExpired(record)) throw new KeyExpired(record.expiresAt);
     request.apiKey = record;
     if (request.routeOptions.config?.admin && record.role !== 'admin') {
       throw new Forbidden('This endpoint needs an admin API key');
+    }
+    // A viewer reads: every write (run, cancel, deploy) is a POST, PUT, PATCH or DELETE.
+    if (record.role === 'viewer' && !READ_METHODS.has(request.method)) {
+      throw new Forbidden('This API key is read-only (role viewer)');
     }
   };
   // Callback style, so the common case (a key seen before) completes without a promise per request.

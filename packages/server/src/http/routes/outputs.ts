@@ -1,12 +1,15 @@
 import path from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import type { AppContext } from '../../context';
-import { isTextContentType } from '../../runs/output-files';
-import { isTerminal } from '../../storage/types';
+import { Forbidden, InvalidFilename, OutputNotFound } from '../../errors';
+import { isTextContentType } from '../../media/media-types';
+import { isTerminal } from '../../storage/records';
+import { answerRange } from '../byte-ranges';
 import { ok } from '../envelope';
-import { Forbidden, InvalidFilename, OutputNotFound } from '../errors';
+import { scopeOf } from '../scope';
 
 const MAX_FILENAME = 255;
+const MAX_EXPIRES = 99_999_999_999;
 
 /** Output names are server-made; anything with a path, a dot-dot or odd characters is a trick, not a name. */
 function checkFilename(filename: string): void {
@@ -34,16 +37,18 @@ export async function outputRoutes(app: FastifyInstance, ctx: AppContext): Promi
       const { filename } = request.query;
       checkFilename(filename);
       const extension = path.extname(filename);
-      const output =
-        (await ctx.storage.findOutput(filename)) ??
-        (extension ? await ctx.storage.findOutput(filename.slice(0, -extension.length)) : undefined);
+      const found =
+        (await ctx.stores.outputs.find(filename)) ??
+        (extension ? await ctx.stores.outputs.find(filename.slice(0, -extension.length)) : undefined);
+      // Another project's output is answered exactly as a name no run has.
+      const output = found && (await ctx.access.visible(found.runId, scopeOf(request))) ? found : undefined;
       if (!output) {
         const days = ctx.config.retentionDays;
         const expiry = days > 0 ? ` (output files are deleted after ${days} days)` : '';
         throw new OutputNotFound(`No run has an output named ${filename}${expiry}`);
       }
       if (!output.ready) {
-        const run = await ctx.storage.getRun(output.runId);
+        const run = await ctx.stores.runs.get(output.runId);
         if (run && isTerminal(run.status)) {
           throw new OutputNotFound(`Run ${run.id} ended (${run.status}) without producing ${filename}`);
         }
@@ -51,19 +56,39 @@ export async function outputRoutes(app: FastifyInstance, ctx: AppContext): Promi
       }
       if (isTextContentType(output.contentType)) {
         const text = await ctx.outputs.readText(output.storageKey ?? output.filename);
-        return ok({ filename: output.filename, file_content: text ?? '', generation_status: 'success' });
+        return ok({
+          filename: output.filename,
+          file_content: text ?? '',
+          generation_status: 'success',
+          run_id: output.runId,
+        });
       }
-      const { expires, signature } = ctx.signer.sign(output.filename);
-      const url = `${ctx.publicUrl()}/api/v1/files/${encodeURIComponent(output.filename)}?expires=${expires}&signature=${signature}`;
-      return ok({ filename: output.filename, download_url: url, generation_status: 'success' });
+      const url = await ctx.downloadUrl(output.filename);
+      return ok({
+        filename: output.filename,
+        download_url: url,
+        generation_status: 'success',
+        run_id: output.runId,
+      });
     },
   );
 
-  app.get<{ Params: { filename: string }; Querystring: { expires?: string; signature?: string } }>(
+  app.get<{ Params: { filename: string }; Querystring: { expires?: number; signature?: string } }>(
     '/api/v1/files/:filename',
     {
       config: { public: true },
-      schema: { summary: 'Download an output through a signed, expiring URL (no API key)', tags: ['runs'] },
+      schema: {
+        summary: 'Download an output through a signed, expiring URL (no API key)',
+        tags: ['runs'],
+        querystring: {
+          type: 'object',
+          properties: {
+            // Unix seconds; the bound (year 5138) keeps `expires * 1000` an exact millisecond count.
+            expires: { type: 'integer', minimum: 0, maximum: MAX_EXPIRES },
+            signature: { type: 'string', maxLength: 200 },
+          },
+        },
+      },
     },
     async (request, reply) => {
       const { filename } = request.params;
@@ -75,15 +100,35 @@ export async function outputRoutes(app: FastifyInstance, ctx: AppContext): Promi
       );
       if (verdict === 'bad') throw new Forbidden('Invalid download signature');
       if (verdict === 'expired') throw new Forbidden('Download URL has expired; ask for the output again');
-      const output = await ctx.storage.findOutput(filename);
-      const stream = output?.ready ? await ctx.outputs.open(output.storageKey ?? filename) : undefined;
+      const output = await ctx.stores.outputs.find(filename);
+      const answer =
+        output?.ready && output.size !== null
+          ? answerRange(request.headers.range, output.size, request.headers['if-range'] as string | undefined)
+          : ({ kind: 'whole' } as const);
+      if (output && answer.kind === 'unsatisfiable') {
+        return reply
+          .code(416)
+          .header('content-range', `bytes */${output.size}`)
+          .send({
+            status: 'error',
+            errors: `Range ${request.headers.range} is outside ${filename} (${output.size} bytes)`,
+            code: 'RANGE_NOT_SATISFIABLE',
+          });
+      }
+      const range = answer.kind === 'partial' ? answer.range : undefined;
+      const stream = output?.ready ? await ctx.outputs.open(output.storageKey ?? filename, range) : undefined;
       if (!output || !stream) {
         const days = ctx.config.retentionDays;
         const expiry = days > 0 ? ` (output files are deleted after ${days} days)` : '';
         throw new OutputNotFound(`No output file ${filename}${expiry}`);
       }
       reply.header('content-type', output.contentType ?? 'application/octet-stream');
-      if (output.size !== null) reply.header('content-length', output.size);
+      reply.header('accept-ranges', 'bytes');
+      if (range) {
+        reply.code(206);
+        reply.header('content-range', `bytes ${range.start}-${range.end}/${output.size}`);
+        reply.header('content-length', range.end - range.start + 1);
+      } else if (output.size !== null) reply.header('content-length', output.size);
       reply.header('content-disposition', `inline; filename="${filename}"`);
       reply.header('cache-control', 'private, max-age=300');
       return reply.send(stream);

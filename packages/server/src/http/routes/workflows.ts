@@ -1,13 +1,14 @@
 import type { FastifyInstance } from 'fastify';
 import type { AppContext } from '../../context';
-import { toWorkflowView } from '../../workflows/workflow-service';
 import { ok } from '../envelope';
+import { scopeOf } from '../scope';
 
 export async function workflowRoutes(app: FastifyInstance, ctx: AppContext): Promise<void> {
   app.get(
     '/api/v1/comfy/workflows',
     { schema: { summary: 'Deployed workflows with their inputs and outputs', tags: ['workflows'] } },
-    async () => ok(ctx.workflows.list().map(toWorkflowView)),
+    async (request) =>
+      ok(ctx.workflows.list(scopeOf(request)).map((deployment) => ctx.workflows.view(deployment))),
   );
 
   app.get<{ Params: { id: string } }>(
@@ -18,6 +19,6 @@ export async function workflowRoutes(app: FastifyInstance, ctx: AppContext): Pro
         tags: ['workflows'],
       },
     },
-    async (request) => ok(toWorkflowView(ctx.workflows.get(request.params.id))),
+    async (request) => ok(ctx.workflows.view(ctx.workflows.get(request.params.id, scopeOf(request)))),
   );
 }
