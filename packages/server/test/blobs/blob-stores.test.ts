@@ -162,9 +162,11 @@ describe('S3BlobStore specifics', () => {
     expect(query.get('X-Amz-Expires')).toBe('60');
     expect(query.get('X-Amz-Signature')).toMatch(/^[0-9a-f]{64}$/);
 
-    const shortLived = await store.presignGet('out_1.png', { expiresInSeconds: 1, filename: 'out_1.png' });
+    // X-Amz-Date has whole seconds, so a URL signed late in a second loses up to 1 s of its life:
+    // 2 s leaves at least 1 s for the first fetch, and 3.1 s later it has expired whatever the fraction.
+    const shortLived = await store.presignGet('out_1.png', { expiresInSeconds: 2, filename: 'out_1.png' });
     expect((await fetch(shortLived)).status).toBe(200);
-    await new Promise((resolve) => setTimeout(resolve, 2100));
+    await new Promise((resolve) => setTimeout(resolve, 3100));
     const expired = await fetch(shortLived);
     expect(expired.status).toBe(403);
     expect(await expired.text()).toContain('Request has expired');
