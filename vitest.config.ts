@@ -50,6 +50,11 @@ export default defineConfig({
   test: {
     testTimeout: 30_000,
     hookTimeout: 60_000,
+    // One retry, so a single unlucky scheduling on a loaded 2-core machine does not fail a whole run. It
+    // hides nothing: test/support/flaky-reporter.ts lists every test that passed only on its retry, with
+    // its first failure. A test that fails twice still fails the run.
+    retry: 1,
+    reporters: ['default', './test/support/flaky-reporter.ts'],
     pool: 'forks',
     maxWorkers: 2,
     projects: [
