@@ -32,6 +32,16 @@ export interface Backend {
   queueRemaining: number;
   /** Unfinished runs this server has placed on the backend; changed only through leases. */
   readonly assigned: number;
+  /**
+   * Being handed to another replica: it finishes what it has and takes no new run, so the handover
+   * happens with nothing in flight.
+   */
+  draining: boolean;
+}
+
+/** Whether a backend can be given a new run now: connected, identified, and not being handed over. */
+export function acceptsRuns(backend: Backend): boolean {
+  return backend.connected && backend.socket.clientId !== undefined && !backend.draining;
 }
 
 /** A run's place on a backend, counted against it until released (idempotent). */
@@ -93,6 +103,7 @@ export class BackendPool {
         refused: false,
         queueRemaining: 0,
         assigned: 0,
+        draining: false,
       };
       return backend;
     });
@@ -122,11 +133,16 @@ export class BackendPool {
     }
   }
 
+  /** Marks backends as being handed over (no new runs) or no longer so. */
+  setDraining(ids: readonly string[], draining: boolean): void {
+    for (const backend of this.#backends) if (ids.includes(backend.id)) backend.draining = draining;
+  }
+
   /** How many more runs could be placed now, with at most `perBackend` unfinished runs on each backend. */
   capacity(perBackend: number): number {
     let room = 0;
     for (const backend of this.#backends)
-      if (backend.connected && backend.socket.clientId) room += Math.max(0, perBackend - backend.assigned);
+      if (acceptsRuns(backend)) room += Math.max(0, perBackend - backend.assigned);
     return room;
   }
 
@@ -179,7 +195,7 @@ export class BackendPool {
   #pick(perBackend: number): Backend | undefined {
     let best: Backend | undefined;
     for (const backend of this.#backends) {
-      if (!backend.connected || !backend.socket.clientId || backend.assigned >= perBackend) continue;
+      if (!acceptsRuns(backend) || backend.assigned >= perBackend) continue;
       if (
         !best ||
         backend.assigned < best.assigned ||

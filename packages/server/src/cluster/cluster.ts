@@ -147,6 +147,8 @@ export class Cluster implements RunQueue {
         pool.unwatch(ids);
         runs.release(ids);
       },
+      setDraining: (ids, draining) => pool.setDraining(ids, draining),
+      idle: (id) => (pool.get(id)?.assigned ?? 0) === 0,
     });
     await this.#leases.start();
     await this.#refreshQueued();
@@ -221,6 +223,10 @@ export class Cluster implements RunQueue {
 
   ring(): void {
     this.#queue.ring(this.#executor);
+  }
+
+  hasRoom(): boolean {
+    return (this.#pool?.capacity(this.#o.maxRunsPerBackend) ?? 0) > 0;
   }
 
   async requestCancel(runId: string): Promise<void> {

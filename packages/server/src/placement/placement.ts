@@ -1,4 +1,4 @@
-import type { Backend, BackendLease, BackendPool } from '../backends/backend-pool';
+import { acceptsRuns, type Backend, type BackendLease, type BackendPool } from '../backends/backend-pool';
 import type { Run } from '../storage/records';
 import type { PlacementPolicy } from './policy';
 import { canRun, type InventoryView, modelsOf } from './run-needs';
@@ -95,12 +95,7 @@ export class Placement {
     const open = this.#o
       .pool()
       .list()
-      .filter(
-        (backend) =>
-          backend.connected &&
-          backend.socket.clientId !== undefined &&
-          (needs.capable === null || needs.capable.has(backend.id)),
-      );
+      .filter((backend) => acceptsRuns(backend) && (needs.capable === null || needs.capable.has(backend.id)));
     const room = open.filter((backend) => backend.assigned < this.#o.maxRunsPerBackend);
     if (room.length === 0) return undefined;
     const chosen =

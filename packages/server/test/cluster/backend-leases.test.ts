@@ -1,7 +1,7 @@
 import pg from 'pg';
 import pino from 'pino';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { BackendLeases, LEASE_TABLES_SQL } from '../../src/cluster/backend-leases';
+import { BackendLeases, LEASE_TABLES_SQL, type LeaseOptions } from '../../src/cluster/backend-leases';
 import { waitFor } from '../support/harness';
 import { createTestDatabase, type TestDatabase } from '../support/postgres';
 
@@ -31,11 +31,18 @@ interface Replica {
   events: string[];
 }
 
-function replica(id: string, backendIds: string[], ttlMs = 600): Replica {
+function replica(
+  id: string,
+  backendIds: string[],
+  ttlMs = 600,
+  extra: Pick<LeaseOptions, 'idle' | 'setDraining'> = {},
+  ownPool: pg.Pool = pool,
+): Replica {
   const owned = new Set<string>();
   const events: string[] = [];
   const leases = new BackendLeases({
-    pool,
+    ...extra,
+    pool: ownPool,
     replicaId: id,
     backendIds,
     ttlMs,
@@ -58,15 +65,32 @@ function replica(id: string, backendIds: string[], ttlMs = 600): Replica {
 const BACKENDS = ['http://a', 'http://b', 'http://c', 'http://d'];
 
 describe('backend leases on a real Postgres', () => {
-  it('two replicas split the fleet, never both own a backend, and one takes all when the other goes', async () => {
+  it('a replica that joins gets its share: the first hands over its extras, and no backend has two owners', async () => {
     await pool.query('TRUNCATE backend_leases, replicas');
     const one = replica('r1', BACKENDS);
-    const two = replica('r2', BACKENDS);
     await one.leases.start();
+    expect(one.owned.size).toBe(4); // alone: it takes the whole fleet
+    const two = replica('r2', BACKENDS);
+    const overlaps: string[] = [];
+    const watch = setInterval(() => {
+      for (const backend of BACKENDS)
+        if (one.owned.has(backend) && two.owned.has(backend)) overlaps.push(backend);
+    }, 5);
     await two.leases.start();
-    // r1 took everything before r2 existed; nothing is released voluntarily, so r2 waits for free ones.
-    expect(one.owned.size + two.owned.size).toBe(4);
-    for (const backend of BACKENDS) expect(one.owned.has(backend) && two.owned.has(backend)).toBe(false);
+    await waitFor(
+      async () => [one.owned.size, two.owned.size].join('/'),
+      (sizes) => sizes === '2/2',
+      5000,
+    );
+    clearInterval(watch);
+    expect(overlaps).toEqual([]);
+    // The last by id go to the newcomer, and each change of owner is a new epoch.
+    expect(one.leases.held().sort()).toEqual(['http://a', 'http://b']);
+    expect(two.leases.held().sort()).toEqual(['http://c', 'http://d']);
+    const { rows } = await pool.query(
+      'SELECT backend_id, owner, epoch FROM backend_leases ORDER BY backend_id',
+    );
+    expect(rows.map((row) => `${row.owner}:${row.epoch}`)).toEqual(['r1:1', 'r1:1', 'r2:2', 'r2:2']);
 
     await one.leases.stop(); // gives its leases back at once
     await waitFor(
@@ -76,6 +100,70 @@ describe('backend leases on a real Postgres', () => {
     );
     expect(two.leases.held().sort()).toEqual([...BACKENDS].sort());
     await two.leases.stop();
+  });
+
+  it('a backend with unfinished runs is handed over only once they are done, taking no new run meanwhile', async () => {
+    await pool.query('TRUNCATE backend_leases, replicas');
+    const busy = new Set(['http://c', 'http://d']);
+    const draining = new Set<string>();
+    const one = replica('b1', BACKENDS, 600, {
+      idle: (id) => !busy.has(id),
+      setDraining: (ids, on) => {
+        for (const id of ids) on ? draining.add(id) : draining.delete(id);
+      },
+    });
+    await one.leases.start();
+    const two = replica('b2', BACKENDS);
+    await two.leases.start();
+    await waitFor(
+      async () => [...draining].sort().join(','),
+      (ids) => ids === 'http://c,http://d',
+      5000,
+    );
+    await new Promise((resolve) => setTimeout(resolve, 700)); // more than a TTL: still b1's, still draining
+    expect(one.owned.size).toBe(4);
+    expect(two.owned.size).toBe(0);
+    busy.delete('http://d');
+    await waitFor(
+      async () => two.leases.held().join(','),
+      (ids) => ids === 'http://d',
+      5000,
+    );
+    expect(one.owned.has('http://d')).toBe(false);
+    expect([...draining]).toEqual(['http://c']); // handed over: no longer marked
+    busy.clear();
+    await waitFor(
+      async () => two.owned.size,
+      (size) => size === 2,
+      5000,
+    );
+    expect(draining.size).toBe(0);
+  });
+
+  it('a replica that dies is replaced within the TTL, whenever in its renewal cycle it died', async () => {
+    await pool.query('TRUNCATE backend_leases, replicas');
+    const ttlMs = 1000;
+    const ownPool = new pg.Pool({ connectionString: database.url, max: 1 });
+    const victim = replica('v', BACKENDS.slice(0, 2), ttlMs, {}, ownPool);
+    await victim.leases.start();
+    const heir = replica('h', BACKENDS.slice(0, 2), ttlMs);
+    await heir.leases.start();
+    await waitFor(
+      async () => heir.owned.size,
+      (size) => size === 1, // its share of two, handed over by the victim
+      5000,
+    );
+    // Stop the victim's renewals the way kill -9 would: its database connection goes, nothing is given back.
+    await new Promise((resolve) => setTimeout(resolve, 137));
+    const killedAt = performance.now();
+    await ownPool.end();
+    await waitFor(
+      async () => heir.owned.size,
+      (size) => size === 2,
+      5000,
+    );
+    const tookMs = performance.now() - killedAt;
+    expect(tookMs).toBeLessThanOrEqual(ttlMs + 100); // the bound, plus a round trip's slack
   });
 
   it('replicas that start together take a fair share each', async () => {
