@@ -1,9 +1,10 @@
-import { type Kysely, sql, type Transaction } from 'kysely';
+import { randomUUID } from 'node:crypto';
+import { type Kysely, sql } from 'kysely';
 import type { RunEvent, RunPatch } from '../records';
 import { newEvent, toEvent, toPatchRow } from '../rows';
-import type { Database, RunEventsTable, RunsTable } from '../schema';
+import type { Database, RunsTable } from '../schema';
 import type { EventStore } from '../stores';
-import { isWebhookEventType } from '../webhook-records';
+import { WEBHOOK_EVENT_TYPES } from '../webhook-records';
 
 interface PendingAppend {
   runId: string;
@@ -25,7 +26,7 @@ export class RunNotFoundForEvent extends Error {
 
 /**
  * The run event log. Appends requested while a batch is being written are written together in the next
- * transaction (group commit): one transaction at a time per process keeps each run's events in request
+ * statement (group commit): one transaction at a time per process keeps each run's events in request
  * order, and a busy process still commits many events per round trip.
  *
  * Across processes, the seq comes from `runs.last_seq`, bumped by the same UPDATE that applies the event's
@@ -80,7 +81,7 @@ export class PostgresEventStore implements EventStore {
   async #commit(batch: PendingAppend[]): Promise<void> {
     let outcomes: Array<RunEvent | Error>;
     try {
-      outcomes = await this.#db.transaction().execute((trx) => appendBatch(trx, batch));
+      outcomes = await withDeadlockRetry(() => appendBatch(this.#db, batch));
     } catch (error) {
       for (const append of batch) append.reject(error);
       return;
@@ -89,6 +90,20 @@ export class PostgresEventStore implements EventStore {
       const outcome = outcomes[index] as RunEvent | Error;
       if (outcome instanceof Error) append.reject(outcome);
       else append.resolve(outcome);
+    }
+  }
+}
+
+/**
+ * The batch is one statement, so Postgres undoes all of it when it picks it as a deadlock victim (two
+ * replicas appending to the same runs): running it again is safe.
+ */
+async function withDeadlockRetry<T>(write: () => Promise<T>, attempts = 3): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await write();
+    } catch (error) {
+      if (attempt >= attempts || (error as { code?: unknown }).code !== '40P01') throw error;
     }
   }
 }
@@ -115,13 +130,36 @@ const PATCH_ASSIGNMENTS = sql.join(
 );
 
 /**
- * Writes one batch in a fixed number of statements, however many runs it touches: lock the runs, bump
- * their last seqs and apply their patches in one UPDATE, insert every event in one INSERT.
+ * Marks where an event's seq goes in its stored JSON, which is built here, before the seq is known.
+ * Random per process, so no event data can contain it by accident.
  */
-async function appendBatch(
-  trx: Transaction<Database>,
-  batch: PendingAppend[],
-): Promise<Array<RunEvent | Error>> {
+const SEQ_MARK = `\u0001seq:${randomUUID()}`;
+const SEQ_MARK_JSON = JSON.stringify(SEQ_MARK);
+
+/**
+ * The event's stored JSON around its seq (`newEvent`'s shape and key order), for the statement to join
+ * with the seq it reserves.
+ */
+function jsonAroundSeq(
+  runId: string,
+  type: string,
+  data: Record<string, unknown>,
+  ts: string,
+): [string, string] {
+  const shaped = newEvent(runId, 0, type, data, ts).data;
+  shaped.seq = SEQ_MARK; // an existing key: it keeps its place
+  const parts = JSON.stringify(shaped).split(SEQ_MARK_JSON);
+  if (parts.length !== 2) throw new Error(`Event data of run ${runId} holds the seq marker`);
+  return parts as [string, string];
+}
+
+/**
+ * Writes one batch in one statement, however many runs it touches, so it needs no transaction of its own:
+ * lock the runs in id order, bump their last seqs and apply their merged patches, insert every event with
+ * its seq, and add the outbox rows for the webhook events an enabled endpoint may want (in the same
+ * statement, so a crash can never keep an event and lose its webhooks).
+ */
+async function appendBatch(db: Kysely<Database>, batch: PendingAppend[]): Promise<Array<RunEvent | Error>> {
   const ts = new Date().toISOString();
   const byRun = new Map<string, number[]>();
   for (const [index, append] of batch.entries()) {
@@ -129,61 +167,7 @@ async function appendBatch(
     if (indexes) indexes.push(index);
     else byRun.set(append.runId, [index]);
   }
-  const lastSeq = await bumpRuns(trx, batch, byRun, ts);
-  const outcomes: Array<RunEvent | Error> = [];
-  const rows: RunEventsTable[] = [];
-  for (const [runId, indexes] of byRun) {
-    const last = lastSeq.get(runId);
-    for (const [offset, index] of indexes.entries()) {
-      if (last === undefined) {
-        outcomes[index] = new RunNotFoundForEvent(runId);
-        continue;
-      }
-      const { type, data } = batch[index] as PendingAppend;
-      const event = newEvent(runId, last - indexes.length + offset + 1, type, data, ts);
-      rows.push({ run_id: runId, seq: event.seq, type, data_json: JSON.stringify(event.data), ts });
-      outcomes[index] = event;
-    }
-  }
-  if (rows.length > 0) await trx.insertInto('run_events').values(rows).execute();
-  await addToOutbox(trx, rows);
-  return outcomes;
-}
-
-/**
- * Outbox rows for the batch's webhook events, where an enabled endpoint of the run or of its project may
- * want them: in the events' transaction, so a crash after the commit cannot lose their webhooks.
- */
-async function addToOutbox(trx: Transaction<Database>, rows: RunEventsTable[]): Promise<void> {
-  const keys = rows
-    .filter((row) => isWebhookEventType(row.type))
-    .map((row) => ({ run_id: row.run_id, seq: row.seq }));
-  if (keys.length === 0) return;
-  await sql`
-    insert into webhook_outbox (run_id, seq, created_at)
-    select k.run_id, k.seq, ${rows[0]?.ts}::timestamptz
-    from jsonb_to_recordset(${JSON.stringify(keys)}::jsonb) as k(run_id text, seq integer)
-    join runs r on r.id = k.run_id
-    where exists (
-      select 1 from webhook_endpoints e where e.disabled_at is null
-        and (e.run_id = k.run_id or (e.run_id is null and e.project_id = r.project_id)))`.execute(trx);
-}
-
-/**
- * Reserves each run's seqs and applies its merged patch; answers each existing run's new last seq. Runs
- * are locked in id order first, so two replicas' batches over the same runs cannot deadlock.
- */
-async function bumpRuns(
-  trx: Transaction<Database>,
-  batch: PendingAppend[],
-  byRun: Map<string, number[]>,
-  ts: string,
-): Promise<Map<string, number>> {
-  const runIds = [...byRun.keys()].sort();
-  if (runIds.length > 1) {
-    await sql`select id from runs where id = any(${runIds}::text[]) order by id for update`.execute(trx);
-  }
-  const updates = runIds.map((id) => {
+  const runs = [...byRun.keys()].sort().map((id) => {
     const indexes = byRun.get(id) as number[];
     // Merged in request order: later patches win, as applying them one by one would.
     const { updated_at: _stampedBelow, ...patch }: Partial<RunsTable> = Object.assign(
@@ -192,10 +176,50 @@ async function bumpRuns(
     );
     return { id, count: indexes.length, patch };
   });
+  const events = [...byRun].flatMap(([runId, indexes]) =>
+    indexes.map((index, offset) => {
+      const { type, data } = batch[index] as PendingAppend;
+      const [head, tail] = jsonAroundSeq(runId, type, data, ts);
+      return { run_id: runId, n: offset + 1, type, head, tail };
+    }),
+  );
   const { rows } = await sql<{ id: string; last_seq: number }>`
-    update runs set last_seq = runs.last_seq + u.count, updated_at = ${ts}::timestamptz, ${PATCH_ASSIGNMENTS}
-    from jsonb_to_recordset(${JSON.stringify(updates)}::jsonb) as u(id text, count integer, patch jsonb)
-    where runs.id = u.id
-    returning runs.id, runs.last_seq`.execute(trx);
-  return new Map(rows.map((row) => [row.id, row.last_seq]));
+    with u as (
+      select * from jsonb_to_recordset(${JSON.stringify(runs)}::jsonb) as u(id text, count integer, patch jsonb)
+    ), locked as (
+      select runs.id from runs join u on u.id = runs.id order by runs.id for update of runs
+    ), bumped as (
+      update runs set last_seq = runs.last_seq + u.count, updated_at = ${ts}::timestamptz, ${PATCH_ASSIGNMENTS}
+      from u where runs.id = u.id and runs.id in (select id from locked)
+      returning runs.id, runs.last_seq, runs.project_id, u.count
+    ), e as (
+      select * from jsonb_to_recordset(${JSON.stringify(events)}::jsonb)
+        as e(run_id text, n integer, type text, head text, tail text)
+    ), ins as (
+      insert into run_events (run_id, seq, type, data_json, ts)
+      select e.run_id, b.last_seq - b.count + e.n, e.type,
+        (e.head || (b.last_seq - b.count + e.n)::text || e.tail)::json, ${ts}::timestamptz
+      from e join bumped b on b.id = e.run_id
+      returning run_id, seq, type
+    ), outbox as (
+      insert into webhook_outbox (run_id, seq, created_at)
+      select i.run_id, i.seq, ${ts}::timestamptz from ins i join bumped b on b.id = i.run_id
+      where i.type = any(${[...WEBHOOK_EVENT_TYPES]}::text[]) and exists (
+        select 1 from webhook_endpoints w where w.disabled_at is null
+          and (w.run_id = i.run_id or (w.run_id is null and w.project_id = b.project_id)))
+    )
+    select id, last_seq from bumped`.execute(db);
+  const lastSeq = new Map(rows.map((row) => [row.id, Number(row.last_seq)]));
+  const outcomes: Array<RunEvent | Error> = [];
+  for (const [runId, indexes] of byRun) {
+    const last = lastSeq.get(runId);
+    for (const [offset, index] of indexes.entries()) {
+      const { type, data } = batch[index] as PendingAppend;
+      outcomes[index] =
+        last === undefined
+          ? new RunNotFoundForEvent(runId)
+          : newEvent(runId, last - indexes.length + offset + 1, type, data, ts);
+    }
+  }
+  return outcomes;
 }
