@@ -99,6 +99,8 @@ export interface RunQueue {
   enqueue(runId: string, db?: SqlExecutor, priority?: RunPriority): Promise<void>;
   /** Wakes the replicas that can place runs (after the run's transaction committed). */
   ring(): void;
+  /** Whether this replica owns a backend that can take a run now. */
+  hasRoom(): boolean;
   /** Asks whichever replica owns the run to cancel it. */
   requestCancel(runId: string): Promise<void>;
 }
@@ -198,10 +200,13 @@ export class RunService implements PoolListener, ReconcileTarget {
    * Places one queued run taken from the queue. True when the queue is done with it (placed, or no
    * longer queued); false to give it back (no backend could take it now).
    */
-  async take(runId: string): Promise<boolean> {
+  async take(runId: string, known?: Run): Promise<boolean> {
     if (this.#stopped) return false;
     if (this.#active.has(runId)) return true;
-    const run = await this.#deps.stores.runs.get(runId);
+    const run = known ?? (await this.#deps.stores.runs.get(runId));
+    // Taken here meanwhile (the replica that accepted it places it at once): a second tracking would
+    // replace the first, and its failed claim would untrack the run the first one is following.
+    if (this.#active.has(runId)) return true;
     if (!run || isTerminal(run.status) || run.backendId !== null) return true;
     const active = this.#track(run, false);
     // Done with the job as soon as the run is claimed: the upload and the POST that follow can take
@@ -282,12 +287,31 @@ export class RunService implements PoolListener, ReconcileTarget {
     this.#deps.access.remember(result.run);
     this.#deps.bus.publish(result.event, result.run);
     if (queue) {
-      queue.ring();
+      this.#placeHereOrRing(result.run, queue);
     } else {
       this.#track(result.run, false);
       this.#pump();
     }
     return { run: result.run, replayed: false };
+  }
+
+  /**
+   * A replica that owns a backend with room places the run it accepted at once: no doorbell, no fetch, no
+   * read back. Its queue job stays for whoever fetches it next, who finds the run placed and completes it;
+   * the fenced claim keeps the two from both placing it. Otherwise every replica's doorbell rings.
+   */
+  #placeHereOrRing(run: Run, queue: RunQueue): void {
+    if (!queue.hasRoom()) {
+      queue.ring();
+      return;
+    }
+    // A copy: dispatch changes its run in place, and the caller is still answering with this one.
+    this.take(run.id, { ...run }).then(
+      (taken) => {
+        if (!taken) queue.ring();
+      },
+      () => queue.ring(),
+    );
   }
 
   /** Cancels a run the scope may see; another project's run is as unknown as a missing one. */
