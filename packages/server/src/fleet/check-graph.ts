@@ -104,6 +104,7 @@ function checkNodes(
         : checkLiteral(node.class_type, input, spec, value, {
             ...options,
             isApiInput: options.apiInputs.has(apiInputKey(id, input)),
+            installed: (folder) => (Object.hasOwn(inventory.models, folder) ? inventory.models[folder]! : []),
           });
       if (problem) problems.push({ ...at, input, ...problem });
     }
@@ -141,6 +142,8 @@ function checkLink(
 
 interface LiteralContext extends CheckOptions {
   isApiInput: boolean;
+  /** The backend's files of a models folder (`/models/<folder>`). */
+  installed(folder: string): readonly string[];
 }
 
 function checkLiteral(
@@ -162,6 +165,9 @@ function checkLiteral(
   const options = comboOptions(spec) ?? [];
   if (options.includes(value)) return undefined;
   const folder = context.modelFolderOf(classType, input);
+  // `/object_info` and `/models` are read side by side, so a file added meanwhile can be in one and not
+  // yet in the other: a model the backend lists in its folder is installed.
+  if (folder && context.installed(folder).includes(String(value))) return undefined;
   if (folder) {
     const missing = `model ${folder}/${String(value)}`;
     return { kind: 'missing_model', missing, detail: `${missing} is not installed` };

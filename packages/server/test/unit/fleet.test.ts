@@ -137,6 +137,25 @@ describe('model inputs', () => {
     ]);
   });
 
+  it('a file the folder lists but the combo does not yet (read a moment apart) is installed', () => {
+    // `/models/checkpoints` was read just after the file appeared, `/object_info` just before.
+    const torn = inventory(
+      {
+        ...NODES,
+        CheckpointLoaderSimple: {
+          ...NODES.CheckpointLoaderSimple,
+          input: { required: { ckpt_name: [['base.safetensors'], {}] } },
+        },
+      },
+      { ...MODELS, checkpoints: ['base.safetensors', 'new.safetensors'] },
+    );
+    const fleet = fleetOf(['container #1', torn]);
+    expect(judgeGraph(sampling('new.safetensors'), fleet, new Set()).status).toBe('runnable');
+    expect(judgeGraph(sampling('absent.safetensors'), fleet, new Set()).problems[0]).toMatchObject({
+      kind: 'missing_model',
+    });
+  });
+
   it('an API input is checked for its type, not against the options of the moment', () => {
     const graph = sampling('');
     const inv = inventory(NODES, MODELS);
