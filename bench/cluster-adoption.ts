@@ -33,7 +33,11 @@ function takeovers(replica: SpawnedService): Array<{ replica: string; backends: 
     .output()
     .split('\n')
     .filter((line) => line.includes('"took over backends"'))
-    .map((line) => JSON.parse(line) as { replica: string; backends: string[]; time: number });
+    .map((line) => {
+      // The server logs ISO times (`time` was epoch milliseconds before).
+      const entry = JSON.parse(line) as { replica: string; backends: string[]; time: number | string };
+      return { ...entry, time: typeof entry.time === 'string' ? Date.parse(entry.time) : entry.time };
+    });
 }
 
 const idOf = (replica: SpawnedService): string | undefined => takeovers(replica)[0]?.replica;

@@ -17,17 +17,25 @@ export class SqlUsageStore implements UsageStore {
     day: string,
     amounts: Record<string, number>,
   ): Promise<boolean> {
-    // Racing replicas: the loser's insert waits for the winner's commit, then does nothing.
-    return this.#db.transaction().execute(async (trx) => {
-      const inserted = await trx
-        .insertInto('usage_runs')
-        .values({ run_id: runId, project_id: projectId, counted_at: new Date().toISOString() })
-        .onConflict((oc) => oc.column('run_id').doNothing())
-        .executeTakeFirst();
-      if (Number(inserted.numInsertedOrUpdatedRows ?? 0) === 0) return false;
-      await addAmounts(trx, projectId, day, amounts);
-      return true;
-    });
+    // One statement, so no transaction of its own. Racing replicas: the loser's insert waits for the
+    // winner's commit, then does nothing, and so adds nothing.
+    const rows = usageRows(projectId, day, amounts);
+    const { rows: counted } = await sql<{ n: number }>`
+      with counted as (
+        insert into usage_runs (run_id, project_id, counted_at)
+        values (${runId}, ${projectId}, ${new Date().toISOString()})
+        on conflict (run_id) do nothing
+        returning run_id
+      ), added as (
+        insert into usage_daily (project_id, day, metric, value)
+        select r.project_id, r.day, r.metric, r.value
+        from jsonb_to_recordset(${JSON.stringify(rows)}::jsonb)
+          as r(project_id text, day text, metric text, value float8)
+        where exists (select 1 from counted)
+        on conflict (project_id, day, metric) do update set value = usage_daily.value + excluded.value
+      )
+      select count(*)::int as n from counted`.execute(this.#db);
+    return Number(counted[0]?.n ?? 0) > 0;
   }
 
   async add(projectId: string, day: string, amounts: Record<string, number>): Promise<void> {

@@ -25,8 +25,10 @@ export class SqliteUsageStatements {
     this.#bytesIn = sqlite.prepare(
       "SELECT value FROM usage_daily WHERE project_id = ? AND day = ? AND metric = 'bytes_in'",
     );
+    // Every metric of a run in one statement; `WHERE true` lets SQLite parse the upsert after a SELECT.
     this.#add = sqlite.prepare(
-      `INSERT INTO usage_daily (project_id, day, metric, value) VALUES (@project_id, @day, @metric, @value)
+      `INSERT INTO usage_daily (project_id, day, metric, value)
+       SELECT ?, ?, j.key, j.value FROM json_each(?) AS j WHERE true
        ON CONFLICT (project_id, day, metric) DO UPDATE SET value = usage_daily.value + excluded.value`,
     );
     this.#markCounted = sqlite.prepare(
@@ -47,7 +49,13 @@ export class SqliteUsageStatements {
   }
 
   addNow(projectId: string, day: string, amounts: Record<string, number>): void {
-    for (const row of usageRows(projectId, day, amounts)) this.#add.run(row);
+    const rows = usageRows(projectId, day, amounts);
+    if (rows.length === 0) return;
+    this.#add.run(
+      projectId,
+      day,
+      JSON.stringify(Object.fromEntries(rows.map((row) => [row.metric, row.value]))),
+    );
   }
 
   /** False when the run was counted before. */
