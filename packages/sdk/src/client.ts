@@ -94,10 +94,18 @@ export class FlowscaleAPI<Registry extends object = WorkflowRegistry> {
     groupId?: string,
     options?: ExecuteWorkflowOptions,
   ): Promise<ApiResponse<ExecuteWorkflowResponseData>> {
-    const { priority, timeout } = options?.execution ?? {};
+    const { priority, timeout, webhookUrl, metadata } = options?.execution ?? {};
     return this.call('POST', 'runs', options, {
-      query: { workflow_id: workflowId, group_id: groupId, priority, timeout },
-      ...encodeMultipart(data as WorkflowInput),
+      query: {
+        workflow_id: workflowId,
+        group_id: groupId,
+        priority,
+        timeout,
+        metadata: metadata && JSON.stringify(metadata),
+      },
+      ...encodeMultipart(
+        (webhookUrl ? { ...(data as WorkflowInput), webhook_url: webhookUrl } : data) as WorkflowInput,
+      ),
       idempotencyKey: options?.idempotencyKey ?? randomId(),
     });
   }

@@ -23,11 +23,13 @@ export interface ExecuteWorkflowOptions extends RequestOptions {
    */
   onUploadProgress?: UploadProgressHandler;
   /**
-   * How the server runs it: `priority` orders its queue (`normal` when unset); `timeout` (ms) bounds the
-   * run's execution there, after which it fails with "Run timed out after N ms". Unlike the per-attempt
-   * `timeout` above, these are sent to the server (as the `priority` and `timeout` query parameters).
+   * How the server runs it (the seeds' ExecutionOptions): `priority` orders its queue (`normal` when unset);
+   * `timeout` (ms) bounds the run's execution there, after which it fails with "Run timed out after N ms";
+   * `webhookUrl` is sent the run's end, signed (the `webhook_url` form field); `metadata` is stored with
+   * the run and filterable in `getRuns` (the `metadata` query parameter, as JSON). Unlike the per-attempt
+   * `timeout` above, these go to the server.
    */
-  execution?: Pick<ExecutionOptions, 'priority' | 'timeout'>;
+  execution?: ExecutionOptions;
 }
 
 /** A `WebSocket` constructor: the browser's global, or `WebSocket` from `flowscale/node` (the `ws` adapter). */

@@ -1,15 +1,18 @@
 import type { RunningEngine } from '@flowscale/engine';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestEngine, startTestServer, type TestServer, waitFor } from '../support/harness';
+import { startWebhookReceiver } from '../support/webhook-receiver';
 
-// The seeds' ExecutionOptions `priority` and `timeout`, given to the SDK as `execution`, reach the real
-// server: the run record carries them, and the server enforces the timeout.
+// The seeds' ExecutionOptions (`priority`, `timeout`, `webhookUrl`, `metadata`), given to the SDK as
+// `execution`, reach the real server: the run record carries them, the server enforces the timeout, and
+// the run's end is posted to the webhook URL.
 let engine: RunningEngine;
 let server: TestServer;
 
 beforeAll(async () => {
   engine = await startTestEngine();
-  server = await startTestServer({ comfyuiUrls: [engine.url] });
+  // The webhook receiver listens on loopback, which webhooks may reach only when allowed.
+  server = await startTestServer({ comfyuiUrls: [engine.url], allowPrivateUrls: true });
 });
 afterAll(async () => {
   await server?.close();
@@ -38,6 +41,35 @@ describe('ExecutionOptions through the SDK', () => {
       timeout_ms: 1500,
       error: expect.objectContaining({ code: 'RUN_TIMED_OUT', message: 'Run timed out after 1500 ms' }),
     });
+  }, 60_000);
+
+  it('sends webhookUrl and metadata: the run keeps the metadata, is found by it, and its end is posted', async () => {
+    const receiver = await startWebhookReceiver();
+    try {
+      const order = `A-${Date.now()}`;
+      const started = await server.api.executeWorkflow(
+        'text-echo',
+        { default_value_1: 'hooked' },
+        undefined,
+        {
+          execution: { webhookUrl: `${receiver.url}?to=sdk`, metadata: { order, attempt: 2 } },
+        },
+      );
+      const runId = started.data.run_id;
+      const run = (await finished(runId)) as unknown as Record<string, unknown>;
+      expect(run).toMatchObject({ status: 'completed', metadata: { order, attempt: 2 } });
+      const found = await (await server.request(`/api/v1/runs?metadata.order=${order}`)).json();
+      expect(found.data.runs.map((each: { _id: string }) => each._id)).toEqual([runId]);
+      const delivered = await waitFor(
+        async () => receiver.received.find((each) => each.type === 'run.completed'),
+        (hook) => hook !== undefined,
+        20_000,
+      );
+      expect(delivered?.path.endsWith('?to=sdk')).toBe(true);
+      expect(JSON.parse(delivered!.body).data.run).toMatchObject({ id: runId, status: 'completed' });
+    } finally {
+      await receiver.close();
+    }
   }, 60_000);
 
   it('executeWorkflowAsync passes them on too; without them the run is normal with no timeout', async () => {
