@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTestServer, type TestServer, tempDir } from '../support/harness';
+import { startTestServer, type TestServer, tempDir, waitFor } from '../support/harness';
 
 // The routes the dashboard relies on: its static files with their CSP, the runs filter, input files.
 let server: TestServer;
@@ -77,16 +77,23 @@ describe('dashboard routes', () => {
         }
       }
     }
-    const after = await dashboardCounts();
-    const added = [...after].flatMap(([labels, count]) =>
-      count === (before.get(labels) ?? 0) ? [] : [`${labels} +${count - (before.get(labels) ?? 0)}`],
-    );
-    expect(added.sort()).toEqual([
+    const added = async () =>
+      [...(await dashboardCounts())]
+        .flatMap(([labels, count]) =>
+          count === (before.get(labels) ?? 0) ? [] : [`${labels} +${count - (before.get(labels) ?? 0)}`],
+        )
+        .sort();
+    const expected = [
       'method="GET",route="/dashboard/",status_code="200" +60',
       'method="GET",route="/dashboard/assets/:file",status_code="200" +60',
       'method="HEAD",route="/dashboard/",status_code="200" +60',
       'method="HEAD",route="/dashboard/assets/:file",status_code="200" +60',
-    ]);
+    ];
+    // The last response is counted in its onResponse hook, which can run just after the client has read
+    // it: wait for the counts to arrive, then make sure nothing late changes them.
+    await waitFor(added, (now) => JSON.stringify(now) === JSON.stringify(expected), 5000);
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect(await added()).toEqual(expected);
   });
 
   it('filters runs by status, workflow (id or name) and creation time, and refuses bad filters', async () => {
