@@ -112,7 +112,7 @@ describe('the dashboard gallery, fleet, uploads and run times, in Chromium', () 
       const size = (await response.arrayBuffer()).byteLength;
       // By path: each read signs its URL afresh, so the expiry in the query differs across a second.
       const path = new URL(href as string).pathname;
-      expect(record.find((o) => new URL(o.url).pathname === path)?.size).toBe(size);
+      expect(record.find((o) => o.url && new URL(o.url).pathname === path)?.size).toBe(size);
     }
     expect(await seriousViolations(page)).toEqual([]);
     await screenshot(s.tmp, page, 'dashboard-run-detail.png', true);
